@@ -1,0 +1,16 @@
+# Helpers shared by scripts/run.sh and scripts/test.sh.
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# The SPA, release build: Trunk offline, the system wasm-bindgen and wasm-opt,
+# the wasm-only size profile (see index.html and Cargo.toml).
+build_spa() {
+  say "Building the SPA (trunk build --release, offline)"
+  trunk build --release --offline
+}
+
+build_server() {
+  say "Building viewas-server (release)"
+  cargo build --release -p viewas-server
+}
