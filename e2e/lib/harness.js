@@ -102,3 +102,25 @@ export async function sessionToken(page) {
     return raw ? JSON.parse(raw).token : null;
   });
 }
+
+/**
+ * From the admin home: finds a user by `query`, picks the option holding
+ * `email`, fills the start form and starts a session. Returns the banner.
+ */
+export async function startSession(page, query, email, reason = "Customer asked us to check their setup") {
+  const search = page.getByRole("combobox", { name: "Find a user" });
+  await search.fill(query);
+  await page.getByRole("option").filter({ hasText: email }).first().click();
+  await page.getByLabel("Reason category").selectOption("support_request");
+  await page.getByLabel("Reason", { exact: true }).fill(reason);
+  await page.getByRole("button", { name: "Start viewing" }).click();
+  const banner = page.getByRole("region", { name: "Impersonation session" });
+  await banner.waitFor();
+  return banner;
+}
+
+/** The banner's text with whitespace collapsed. */
+export async function bannerText(page) {
+  const text = await page.getByRole("region", { name: "Impersonation session" }).innerText();
+  return text.replace(/\s+/g, " ").trim();
+}
