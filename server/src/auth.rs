@@ -1,0 +1,132 @@
+//! Credentials: bearer tokens and password hashes.
+//!
+//! A token is `<selector>.<secret>`: the selector (64 random bits, hex) finds
+//! the row, the secret (256 random bits, hex) is checked against the stored
+//! sha256 with a constant-time comparison. The database holds no usable
+//! token, and a timing side channel on the lookup reveals only the selector.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+pub const SELECTOR_HEX: usize = 16;
+pub const SECRET_HEX: usize = 64;
+
+/// Admin (login) tokens live this long.
+pub const LOGIN_TOKEN_SECS: i64 = 8 * 60 * 60;
+
+pub struct NewToken {
+    /// Goes to the client once; never stored or logged.
+    pub token: String,
+    pub selector: String,
+    pub secret_hash: [u8; 32],
+}
+
+pub fn new_token() -> NewToken {
+    let selector = hex::encode(rand::random::<[u8; 8]>());
+    let secret = hex::encode(rand::random::<[u8; 32]>());
+    let secret_hash = sha256(secret.as_bytes());
+    NewToken {
+        token: format!("{selector}.{secret}"),
+        selector,
+        secret_hash,
+    }
+}
+
+/// Splits a presented token; `None` when it cannot be one of ours.
+pub fn split_token(token: &str) -> Option<(&str, &str)> {
+    let (sel, secret) = token.split_once('.')?;
+    let hexish = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    (hexish(sel, SELECTOR_HEX) && hexish(secret, SECRET_HEX)).then_some((sel, secret))
+}
+
+/// Constant-time check of a presented secret against a stored hash.
+pub fn secret_matches(secret: &str, stored: &[u8]) -> bool {
+    let got = sha256(secret.as_bytes());
+    stored.len() == got.len() && bool::from(got.ct_eq(stored))
+}
+
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// How hard password hashing works. `Standard` is argon2id's recommended
+/// defaults; `Fast` is for test databases only (the parameters are stored in
+/// each hash, so verification follows whatever a hash was made with).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashCost {
+    Standard,
+    Fast,
+}
+
+fn hasher(cost: HashCost) -> Argon2<'static> {
+    match cost {
+        HashCost::Standard => Argon2::default(),
+        HashCost::Fast => {
+            let params = Params::new(256, 1, 1, None).unwrap_or_default();
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        }
+    }
+}
+
+/// Hashes a password with the given salt bytes (the seed passes
+/// deterministic ones so the demo database is the same every time).
+pub fn hash_password(password: &str, salt: &[u8; 16], cost: HashCost) -> Result<String, String> {
+    let salt = SaltString::encode_b64(salt).map_err(|e| e.to_string())?;
+    hasher(cost)
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash nobody's password matches, verified against when the e-mail is
+/// unknown so that answer takes as long as a wrong password.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        hash_password("not a password", &[7u8; 16], HashCost::Standard).unwrap_or_default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_only_the_right_secret_matches() {
+        let t = new_token();
+        let (sel, secret) = split_token(&t.token).unwrap();
+        assert_eq!(sel, t.selector);
+        assert!(secret_matches(secret, &t.secret_hash));
+        let other = new_token();
+        let (_, other_secret) = split_token(&other.token).unwrap();
+        assert!(!secret_matches(other_secret, &t.secret_hash));
+        assert_ne!(t.token, other.token);
+    }
+
+    #[test]
+    fn garbled_tokens_are_refused_before_any_lookup() {
+        for t in ["", ".", "abc.def", "zzzzzzzzzzzzzzzz.", "a.b.c"] {
+            assert!(split_token(t).is_none(), "{t}");
+        }
+    }
+
+    #[test]
+    fn passwords_verify() {
+        let h = hash_password("duvo-demo", &[1u8; 16], HashCost::Fast).unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("duvo-demo", &h));
+        assert!(!verify_password("duvo-demo ", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+}

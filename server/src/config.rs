@@ -1,0 +1,229 @@
+//! Command line and environment configuration (DESIGN.md, "Running the server").
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::builder::BoolishValueParser;
+use clap::Parser;
+
+/// Sessions can never be configured longer than this (DESIGN.md).
+pub const MAX_SESSION_CAP_SECS: i64 = 60 * 60;
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "viewas-server",
+    version,
+    about = "viewas reference server: the impersonation API over SQLite, the audit trail, and the built SPA"
+)]
+pub struct Config {
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, env = "VIEWAS_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// SQLite database file; created (with its directory) and migrated on start.
+    #[arg(long, env = "VIEWAS_DB", default_value = "data/viewas.db")]
+    pub db: PathBuf,
+
+    /// Directory of the built SPA (Trunk's output).
+    #[arg(long, env = "VIEWAS_DIST", default_value = "dist")]
+    pub dist: PathBuf,
+
+    /// Seed the demo data when the database is empty.
+    #[arg(
+        long,
+        env = "VIEWAS_DEMO",
+        value_parser = BoolishValueParser::new(),
+        num_args = 0..=1,
+        default_missing_value = "true",
+        default_value = "false"
+    )]
+    pub demo: bool,
+
+    /// Do not seed the demo data (overrides --demo and VIEWAS_DEMO).
+    #[arg(long = "no-demo")]
+    pub no_demo: bool,
+
+    /// Size of the demo data: `full` (thousands of users and runs) or `small`.
+    #[arg(long, env = "VIEWAS_DEMO_SIZE", default_value = "full", value_parser = parse_seed_size)]
+    pub demo_size: crate::seed::SeedSize,
+
+    /// Maximum length of an impersonation session, e.g. 30m, 20s, 1h (at most 60m).
+    #[arg(long, env = "VIEWAS_MAX_SESSION", default_value = "30m", value_parser = parse_max_session)]
+    pub max_session: Secs,
+
+    /// A session ends after this long without a view request, e.g. 10m.
+    #[arg(long, env = "VIEWAS_IDLE_TIMEOUT", default_value = "10m", value_parser = parse_positive_duration)]
+    pub idle_timeout: Secs,
+
+    /// Origin allowed to embed the console in a frame (e.g. https://portal.northwind.example).
+    /// Repeatable; the environment variable takes a comma-separated list.
+    #[arg(
+        long = "partner-origin",
+        env = "VIEWAS_PARTNER_ORIGINS",
+        value_delimiter = ',',
+        value_parser = parse_origin
+    )]
+    pub partner_origins: Vec<String>,
+}
+
+impl Config {
+    pub fn seed_demo(&self) -> bool {
+        self.demo && !self.no_demo
+    }
+}
+
+/// A duration in whole seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secs(pub i64);
+
+/// Parses `30m`, `20s`, `1h`, `1h30m`, `90s`; a bare number means minutes.
+pub fn parse_duration(s: &str) -> Result<Secs, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("empty duration".into());
+    }
+    if let Ok(minutes) = s.parse::<i64>() {
+        return minutes
+            .checked_mul(60)
+            .map(Secs)
+            .ok_or_else(|| format!("duration {s:?} is too large"));
+    }
+    let mut total: i64 = 0;
+    let mut digits = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(format!("bad duration {s:?}: use e.g. 30m, 20s or 1h")),
+        };
+        let n: i64 = digits
+            .parse()
+            .map_err(|_| format!("bad duration {s:?}: a number must come before '{c}'"))?;
+        digits.clear();
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| format!("duration {s:?} is too large"))?;
+    }
+    if !digits.is_empty() {
+        return Err(format!("bad duration {s:?}: missing unit (h, m or s)"));
+    }
+    Ok(Secs(total))
+}
+
+fn parse_positive_duration(s: &str) -> Result<Secs, String> {
+    let d = parse_duration(s)?;
+    if d.0 <= 0 {
+        return Err("the duration must be longer than zero".into());
+    }
+    Ok(d)
+}
+
+fn parse_max_session(s: &str) -> Result<Secs, String> {
+    let d = parse_positive_duration(s)?;
+    if d.0 > MAX_SESSION_CAP_SECS {
+        return Err(format!(
+            "{s} is longer than the 60m a session may last; choose 60m or less"
+        ));
+    }
+    Ok(d)
+}
+
+fn parse_seed_size(s: &str) -> Result<crate::seed::SeedSize, String> {
+    match s {
+        "full" => Ok(crate::seed::SeedSize::Full),
+        "small" => Ok(crate::seed::SeedSize::Small),
+        _ => Err("use `full` or `small`".into()),
+    }
+}
+
+/// An origin is `scheme://host[:port]`, nothing else: it goes verbatim into
+/// the CSP header, so `;`, spaces, paths and wildcards are refused.
+pub fn parse_origin(s: &str) -> Result<String, String> {
+    let s = s.trim().trim_end_matches('/');
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(|| format!("partner origin {s:?} must start with https:// or http://"))?;
+    let ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !ok {
+        return Err(format!(
+            "partner origin {s:?} must be scheme://host[:port] with no path"
+        ));
+    }
+    Ok(s.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("30m"), Ok(Secs(1800)));
+        assert_eq!(parse_duration("20s"), Ok(Secs(20)));
+        assert_eq!(parse_duration("90s"), Ok(Secs(90)));
+        assert_eq!(parse_duration("1h"), Ok(Secs(3600)));
+        assert_eq!(parse_duration("1h30m"), Ok(Secs(5400)));
+        assert_eq!(parse_duration("10"), Ok(Secs(600)));
+        assert!(parse_duration("10x").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("5m3").is_err());
+    }
+
+    #[test]
+    fn max_session_is_capped_at_an_hour() {
+        assert_eq!(parse_max_session("60m"), Ok(Secs(3600)));
+        let err = parse_max_session("61m").unwrap_err();
+        assert!(err.contains("60m"), "{err}");
+        assert!(parse_max_session("0s").is_err());
+    }
+
+    #[test]
+    fn origins_are_strict() {
+        assert_eq!(
+            parse_origin("https://Portal.Northwind.example/").unwrap(),
+            "https://portal.northwind.example"
+        );
+        assert!(parse_origin("http://localhost:3000").is_ok());
+        assert!(parse_origin("portal.example").is_err());
+        assert!(parse_origin("https://a.example; script-src *").is_err());
+        assert!(parse_origin("https://a.example/path").is_err());
+        assert!(parse_origin("https://*").is_err());
+    }
+
+    #[test]
+    fn cli_flags_and_defaults() {
+        let c = Config::try_parse_from(["viewas-server"]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.max_session, Secs(1800));
+        assert_eq!(c.idle_timeout, Secs(600));
+        let c = Config::try_parse_from([
+            "viewas-server",
+            "--addr",
+            "127.0.0.1:0",
+            "--demo",
+            "--max-session",
+            "20s",
+            "--partner-origin",
+            "https://a.example",
+            "--partner-origin",
+            "https://b.example",
+        ])
+        .unwrap();
+        assert!(c.seed_demo());
+        assert_eq!(c.max_session, Secs(20));
+        assert_eq!(c.partner_origins.len(), 2);
+        let c = Config::try_parse_from(["viewas-server", "--demo", "--no-demo"]).unwrap();
+        assert!(!c.seed_demo());
+        assert!(Config::try_parse_from(["viewas-server", "--max-session", "2h"]).is_err());
+    }
+}

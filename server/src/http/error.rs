@@ -1,0 +1,204 @@
+//! Every error the API answers, in the one shape of the contract:
+//! `{"error": {"code": "...", "message": "..."}}`. Handlers return
+//! `Result<_, AppError>`; axum's own rejections (bad JSON, bad query strings,
+//! bodies over the limit) are mapped here too, so nothing answers in another
+//! shape.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use viewas_api::{ApiError, ErrorCode};
+
+use crate::store::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("wrong e-mail or password")]
+    InvalidCredentials,
+    #[error("sign in first")]
+    Unauthorized,
+    #[error("{0}")]
+    NotAllowed(String),
+    #[error("not found")]
+    NotFound,
+    #[error("already impersonating")]
+    AlreadyImpersonating,
+    #[error("{0}")]
+    InvalidReason(String),
+    #[error("read-only")]
+    ReadOnly,
+    #[error("session ended")]
+    SessionEnded,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("too many requests")]
+    TooManyRequests { retry_after: i64 },
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn not_allowed(msg: impl Into<String>) -> Self {
+        AppError::NotAllowed(msg.into())
+    }
+
+    fn parts(&self) -> (StatusCode, ErrorCode, String) {
+        use AppError::*;
+        match self {
+            BadRequest(m) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest, m.clone()),
+            InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::InvalidCredentials,
+                "Wrong e-mail or password.".into(),
+            ),
+            Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "Sign in to continue.".into(),
+            ),
+            NotAllowed(m) => (StatusCode::FORBIDDEN, ErrorCode::NotAllowed, m.clone()),
+            NotFound => (
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                "Nothing here.".into(),
+            ),
+            AlreadyImpersonating => (
+                StatusCode::CONFLICT,
+                ErrorCode::AlreadyImpersonating,
+                "You already have an active session; end it before starting another.".into(),
+            ),
+            InvalidReason(m) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidReason,
+                m.clone(),
+            ),
+            ReadOnly => (
+                StatusCode::FORBIDDEN,
+                ErrorCode::ReadOnly,
+                "Viewing as a user is read-only; the attempt was recorded.".into(),
+            ),
+            SessionEnded => (
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::SessionEnded,
+                "This impersonation session has ended.".into(),
+            ),
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "Request bodies are limited to {} KiB.",
+                    super::BODY_LIMIT / 1024
+                ),
+            ),
+            TooManyRequests { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TooManyRequests,
+                format!("Too many failed sign-ins; try again in {retry_after} s."),
+            ),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::BadRequest,
+                "This method is not allowed here.".into(),
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                "Something went wrong on the server.".into(),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(detail) = &self {
+            tracing::error!("internal error: {detail}");
+        }
+        let (status, code, message) = self.parts();
+        let mut res = (status, axum::Json(ApiError::new(code, message))).into_response();
+        if let AppError::TooManyRequests { retry_after } = self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+/// `axum::Json`, with its rejections in our error shape: malformed JSON,
+/// wrong types or a missing content type → 400, an oversized body → 413.
+pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(rej) => Err(json_rejection(rej)),
+        }
+    }
+}
+
+fn json_rejection(rej: JsonRejection) -> AppError {
+    if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return AppError::PayloadTooLarge;
+    }
+    AppError::BadRequest(format!("Malformed request body: {}", rej.body_text()))
+}
+
+/// `axum::extract::Query` with a 400 in our shape when it does not parse.
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(rej) => Err(query_rejection(rej)),
+        }
+    }
+}
+
+fn query_rejection(rej: QueryRejection) -> AppError {
+    AppError::BadRequest(format!("Malformed query string: {}", rej.body_text()))
+}
+
+/// A numeric id from the path; anything else is simply not found.
+pub fn parse_id(s: &str) -> Result<i64, AppError> {
+    match s.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// A positive integer from a query parameter, or 400.
+pub fn parse_param(name: &str, s: &str) -> Result<i64, AppError> {
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| AppError::BadRequest(format!("`{name}` must be a positive whole number")))
+}

@@ -1,0 +1,200 @@
+//! Who is calling. Every bearer token resolves to a [`Caller`] here, once;
+//! the narrower extractors ([`Signed`], [`Staff`], [`Admin`]) refuse
+//! impersonation tokens, so an impersonation token cannot reach any handler
+//! that takes one of them.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use viewas_api::Role;
+
+use super::{AppError, AppState};
+use crate::auth::{secret_matches, split_token};
+use crate::store::accounts::{token_by_selector, TokenKind};
+use crate::store::rows::{account_by_id, session_by_id, Account, SessionRow};
+use crate::store::sessions;
+use crate::store::view::ViewScope;
+
+/// A signed-in account (login token).
+#[derive(Debug, Clone)]
+pub struct LoginUser {
+    pub token_id: i64,
+    pub account: Account,
+}
+
+/// The bearer of a valid token.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Login(LoginUser),
+    /// An impersonation token: the impersonator and their session, which may
+    /// have ended (callers decide what an ended session may still do).
+    Impersonation {
+        token_id: i64,
+        impersonator: Account,
+        session: SessionRow,
+    },
+}
+
+const IMPERSONATION_ONLY: &str =
+    "An impersonation token can only view, add notes to and end its own session";
+
+/// Resolves the `Authorization: Bearer` header. Missing, garbled, unknown,
+/// revoked or expired → 401 `unauthorized`. A session whose time is up is
+/// ended here (lazily, audited) so every caller sees it as ended.
+pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        })
+        .ok_or(AppError::Unauthorized)?;
+    let (selector, secret) = split_token(token).ok_or(AppError::Unauthorized)?;
+    let selector = selector.to_string();
+    let found = state
+        .store
+        .read(move |c| {
+            let Some(t) = token_by_selector(c, &selector)? else {
+                return Ok(None);
+            };
+            let account = account_by_id(c, t.user_id)?;
+            let session = match t.session_id {
+                Some(id) => session_by_id(c, id)?,
+                None => None,
+            };
+            Ok(Some((t, account, session)))
+        })
+        .await?;
+    let Some((token, Some(account), session)) = found else {
+        return Err(AppError::Unauthorized);
+    };
+    if !secret_matches(secret, &token.secret_hash) {
+        return Err(AppError::Unauthorized);
+    }
+    let now = state.now();
+    match (token.kind, session) {
+        (TokenKind::Login, _) => {
+            if token.revoked_at.is_some() || now >= token.expires_at || account.disabled {
+                return Err(AppError::Unauthorized);
+            }
+            Ok(Caller::Login(LoginUser {
+                token_id: token.id,
+                account,
+            }))
+        }
+        (TokenKind::Impersonation, Some(mut session)) => {
+            if session.due(now).is_some() {
+                let id = session.id;
+                if let Some(row) = state
+                    .store
+                    .write(move |c| sessions::settle(c, id, now))
+                    .await?
+                {
+                    session = row;
+                }
+            }
+            Ok(Caller::Impersonation {
+                token_id: token.id,
+                impersonator: account,
+                session,
+            })
+        }
+        (TokenKind::Impersonation, None) => Err(AppError::Unauthorized),
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        resolve(state, &parts.headers).await
+    }
+}
+
+/// Any signed-in account; impersonation tokens → 403 `not_allowed`.
+pub struct Signed(pub LoginUser);
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match Caller::from_request_parts(parts, state).await? {
+            Caller::Login(u) => Ok(Signed(u)),
+            Caller::Impersonation { .. } => Err(AppError::not_allowed(IMPERSONATION_ONLY)),
+        }
+    }
+}
+
+/// Administrators and partners.
+pub struct Staff(pub LoginUser);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Signed(u) = Signed::from_request_parts(parts, state).await?;
+        match u.account.role {
+            Role::Admin | Role::Partner => Ok(Staff(u)),
+            Role::User => Err(AppError::not_allowed(
+                "Only administrators and partners can do this",
+            )),
+        }
+    }
+}
+
+/// Administrators only.
+pub struct Admin(pub LoginUser);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Signed(u) = Signed::from_request_parts(parts, state).await?;
+        match u.account.role {
+            Role::Admin => Ok(Admin(u)),
+            _ => Err(AppError::not_allowed("Only administrators can do this")),
+        }
+    }
+}
+
+/// The scope the view enforcement layer put on the request. A view handler
+/// reached without it (a wiring mistake) fails closed with a 500.
+impl FromRequestParts<AppState> for ViewScope {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, AppError> {
+        parts
+            .extensions
+            .get::<ViewScope>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal("view handler reached without a ViewScope".into()))
+    }
+}
+
+/// The client's address, for throttling sign-ins. Taken from the socket, not
+/// from headers a client could set.
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_string());
+        Ok(ClientAddr(addr))
+    }
+}
+
+/// Ids and the default/maximum page size for list endpoints.
+pub fn clamp_limit(raw: Option<&str>, default: i64, max: i64) -> Result<i64, AppError> {
+    match raw {
+        None | Some("") => Ok(default),
+        Some(s) => Ok(super::error::parse_param("limit", s)?.min(max)),
+    }
+}

@@ -1,0 +1,304 @@
+//! Starting, reading, ending and annotating impersonation sessions.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use viewas_api::{
+    validate_reason, AuditEvent, EndReason, Note, ReasonCategory, Role, Session,
+    StartedImpersonation,
+};
+
+use super::error::{parse_id, Json};
+use super::extractor::Caller;
+use super::{AppError, AppState};
+use crate::auth::new_token;
+use crate::store::audit::{self, NewEvent};
+use crate::store::rows::{session_by_id, SessionRow};
+use crate::store::sessions::{self, StartArgs, StartOutcome};
+
+/// Longest note, in characters.
+pub const NOTE_MAX_CHARS: usize = 4000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/impersonations", post(start))
+        .route("/api/impersonations/{id}", get(show))
+        .route("/api/impersonations/{id}/end", post(end))
+        .route("/api/impersonations/{id}/notes", post(add_note))
+        .route("/api/impersonations/{id}/export", post(export))
+}
+
+/// The start body with the category as text, so an unknown category is a
+/// 422 `invalid_reason` (a rule of the form) rather than a 400.
+#[derive(Debug, Deserialize)]
+struct StartBody {
+    user_id: i64,
+    reason_category: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    ticket: Option<String>,
+}
+
+async fn start(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<StartBody>,
+) -> Result<(StatusCode, axum::Json<StartedImpersonation>), AppError> {
+    let me = match caller {
+        Caller::Login(u) => u.account,
+        Caller::Impersonation { .. } => {
+            return Err(AppError::not_allowed(
+                "You cannot start a session from inside another session",
+            ))
+        }
+    };
+    if me.role == Role::User {
+        return Err(AppError::not_allowed(crate::rules::NOT_STAFF));
+    }
+    let category = ReasonCategory::parse(&body.reason_category).ok_or_else(|| {
+        AppError::InvalidReason(
+            "Choose a reason category: support_request, diagnose_issue, audit or onboarding."
+                .into(),
+        )
+    })?;
+    let ticket = body
+        .ticket
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    validate_reason(category, &body.reason, ticket.as_deref())
+        .map_err(|e| AppError::InvalidReason(e.to_string()))?;
+
+    let t = new_token();
+    let now = state.now();
+    let args = StartArgs {
+        impersonator_id: me.id,
+        target_id: body.user_id,
+        category,
+        reason: body.reason.trim().to_string(),
+        ticket,
+        now,
+        max_secs: state.settings.max_session_secs,
+        idle_secs: state.settings.idle_timeout_secs,
+        selector: t.selector.clone(),
+        secret_hash: t.secret_hash,
+    };
+    let outcome = state
+        .store
+        .write(move |c| {
+            Ok(match sessions::start(c, &args)? {
+                StartOutcome::Started(row) => Ok(sessions::to_wire(c, &row, now)?),
+                other => Err(other),
+            })
+        })
+        .await?;
+    match outcome {
+        Ok(session) => {
+            tracing::info!(session = session.id, "impersonation started");
+            Ok((
+                StatusCode::CREATED,
+                axum::Json(StartedImpersonation {
+                    session,
+                    token: t.token,
+                }),
+            ))
+        }
+        Err(StartOutcome::TargetNotFound) => Err(AppError::NotFound),
+        Err(StartOutcome::NotAllowed(why)) => Err(AppError::not_allowed(why)),
+        Err(StartOutcome::AlreadyImpersonating(_)) => Err(AppError::AlreadyImpersonating),
+        Err(StartOutcome::Started(_)) => Err(AppError::Internal("unreachable start".into())),
+    }
+}
+
+/// What a caller may do with session `id`.
+enum Access {
+    /// The impersonator (either token) — or, for reading, an administrator.
+    Owner {
+        actor_id: i64,
+    },
+    Reader,
+}
+
+/// Impersonators may use either token (the impersonation token only for its
+/// own session); administrators may read any session.
+async fn access(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<(Access, SessionRow), AppError> {
+    let row = state.store.read(move |c| session_by_id(c, id)).await?;
+    let denied = || AppError::not_allowed("This is not your session");
+    match caller {
+        Caller::Impersonation {
+            session,
+            impersonator,
+            ..
+        } => {
+            if session.id != id {
+                return Err(denied());
+            }
+            let row = row.ok_or(AppError::NotFound)?;
+            Ok((
+                Access::Owner {
+                    actor_id: impersonator.id,
+                },
+                row,
+            ))
+        }
+        Caller::Login(u) => {
+            let row = row.ok_or(AppError::NotFound)?;
+            if row.impersonator_id == u.account.id {
+                Ok((
+                    Access::Owner {
+                        actor_id: u.account.id,
+                    },
+                    row,
+                ))
+            } else if u.account.role == Role::Admin {
+                Ok((Access::Reader, row))
+            } else {
+                Err(denied())
+            }
+        }
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Session>, AppError> {
+    let id = parse_id(&id)?;
+    let (_, row) = access(&state, &caller, id).await?;
+    let now = state.now();
+    let session = if row.due(now).is_some() {
+        state
+            .store
+            .write(move |c| {
+                let row = sessions::settle(c, id, now)?
+                    .ok_or_else(|| crate::store::DbError::Other("session vanished".into()))?;
+                sessions::to_wire(c, &row, now)
+            })
+            .await?
+    } else {
+        state
+            .store
+            .read(move |c| sessions::to_wire(c, &row, now))
+            .await?
+    };
+    Ok(axum::Json(session))
+}
+
+/// Exit. Idempotent: ending an ended session answers it as it stands.
+async fn end(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Session>, AppError> {
+    let id = parse_id(&id)?;
+    let (access, _) = access(&state, &caller, id).await?;
+    let Access::Owner { actor_id } = access else {
+        return Err(AppError::not_allowed(
+            "Only the impersonator can end a session",
+        ));
+    };
+    let now = state.now();
+    let session = state
+        .store
+        .write(move |c| {
+            // A session already past its time ends for that reason, not Exit.
+            sessions::settle(c, id, now)?;
+            sessions::end(c, id, now, now, EndReason::Exit, Some(actor_id))?;
+            let row = session_by_id(c, id)?
+                .ok_or_else(|| crate::store::DbError::Other("session vanished".into()))?;
+            sessions::to_wire(c, &row, now)
+        })
+        .await?;
+    Ok(axum::Json(session))
+}
+
+async fn add_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<viewas_api::NewNote>,
+) -> Result<(StatusCode, axum::Json<Note>), AppError> {
+    let id = parse_id(&id)?;
+    let (access, row) = access(&state, &caller, id).await?;
+    let Access::Owner { actor_id } = access else {
+        return Err(AppError::not_allowed("Only the impersonator can add notes"));
+    };
+    // The impersonation token dies with its session; the impersonator's own
+    // sign-in may still annotate it afterwards (for the summary).
+    if matches!(caller, Caller::Impersonation { .. }) && !row.is_active() {
+        return Err(AppError::SessionEnded);
+    }
+    let text = body.text.trim().to_string();
+    if text.is_empty() {
+        return Err(AppError::BadRequest("A note needs some text".into()));
+    }
+    if text.chars().count() > NOTE_MAX_CHARS {
+        return Err(AppError::BadRequest(format!(
+            "A note has at most {NOTE_MAX_CHARS} characters"
+        )));
+    }
+    let now = state.now();
+    let note = state
+        .store
+        .write(move |c| sessions::add_note(c, &row, actor_id, &text, now))
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(note)))
+}
+
+/// The support record of a session: the session with its notes and its
+/// audit events. Exporting is itself audited.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct SessionExport {
+    pub session: Session,
+    pub events: Vec<AuditEvent>,
+}
+
+async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<SessionExport>, AppError> {
+    let id = parse_id(&id)?;
+    if matches!(caller, Caller::Impersonation { .. }) {
+        return Err(AppError::not_allowed(
+            "Export the record from the console once the session is over",
+        ));
+    }
+    let (access, row) = access(&state, &caller, id).await?;
+    let actor_id = match (&access, &caller) {
+        (Access::Owner { actor_id }, _) => *actor_id,
+        (Access::Reader, Caller::Login(u)) => u.account.id,
+        _ => return Err(AppError::not_allowed("This is not your session")),
+    };
+    let now = state.now();
+    let export = state
+        .store
+        .write(move |c| {
+            audit::append(
+                c,
+                &NewEvent {
+                    at: now,
+                    kind: "export",
+                    actor_id: Some(actor_id),
+                    subject_id: Some(row.target_id),
+                    session_id: Some(id),
+                    ..Default::default()
+                },
+            )?;
+            let row = sessions::settle(c, id, now)?
+                .ok_or_else(|| crate::store::DbError::Other("session vanished".into()))?;
+            Ok(SessionExport {
+                session: sessions::to_wire(c, &row, now)?,
+                events: audit::events(c, Some(id), 0, 10_000)?,
+            })
+        })
+        .await?;
+    Ok(axum::Json(export))
+}

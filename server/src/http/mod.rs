@@ -1,0 +1,145 @@
+//! The HTTP surface: one `router()` per resource merged here, the view
+//! enforcement layer, security headers, and the SPA's static files.
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod extractor;
+pub mod impersonations;
+pub mod users;
+pub mod view;
+pub mod web;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::clock::Clock;
+use crate::store::Store;
+pub use error::AppError;
+
+/// Largest request body accepted (DESIGN: 64 KiB).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Session limits and the embedding policy.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub max_session_secs: i64,
+    pub idle_timeout_secs: i64,
+    /// Origins allowed to frame the console (CSP frame-ancestors).
+    pub partner_origins: Vec<String>,
+    /// The built SPA.
+    pub dist: PathBuf,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_session_secs: 30 * 60,
+            idle_timeout_secs: 10 * 60,
+            partner_origins: Vec::new(),
+            dist: PathBuf::from("dist"),
+        }
+    }
+}
+
+/// Everything a handler needs. Cheap to clone. Holds no session state of its
+/// own: that lives in the database (DESIGN, "Beyond one machine").
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        AppState(Arc::new(Inner {
+            store,
+            clock,
+            settings,
+        }))
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+/// The whole application; tests drive it with `oneshot`.
+pub fn app(state: AppState) -> Router {
+    let csp = web::content_security_policy(&state.settings);
+    let api = Router::new()
+        .route("/api/health", get(health))
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(impersonations::router())
+        .merge(view::router())
+        .merge(audit::router())
+        .merge(admin::router())
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed });
+    let spa = web::spa(&state.settings.dist);
+    api.fallback(move |req: Request| web::fallback(spa.clone(), req))
+        // The one enforcement layer for /api/view/*: it wraps every route
+        // and the fallback, so no view path is reachable around it.
+        .layer(middleware::from_fn_with_state(state.clone(), view::enforce))
+        .layer(middleware::from_fn(edge))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn health() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Refuses declared oversized bodies before anything reads them (chunked
+/// bodies are caught by `DefaultBodyLimit` in the JSON extractor), and keeps
+/// API answers — impersonated data above all — out of every cache.
+async fn edge(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return AppError::PayloadTooLarge.into_response();
+    }
+    let is_api = web::is_api_path(req.uri().path());
+    let mut res = next.run(req).await;
+    if is_api {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}

@@ -1,0 +1,176 @@
+//! viewas-server: the reference server of the viewas impersonation console.
+//!
+//! [`app`] builds the router (the seam tests drive with `oneshot`);
+//! [`launch`] serves it on a listener the caller bound, so tests can use
+//! port 0; [`run`] is the binary: configuration, database, seed, listen.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod rules;
+pub mod seed;
+pub mod store;
+
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use http::{app, AppState, Settings};
+
+use clock::{Clock, SystemClock};
+use config::Config;
+use seed::SeedSize;
+use store::{sessions, Store};
+
+/// How often the sweeper ends sessions whose time is up (they also end
+/// lazily the moment anything touches them).
+pub const SWEEP_EVERY: Duration = Duration::from_secs(2);
+
+/// Seeds the demo data when the database is empty; returns whether it did.
+pub async fn seed_if_empty(store: &Store, size: SeedSize, now: i64) -> store::DbResult<bool> {
+    let started = Instant::now();
+    let report = store
+        .write(move |c| {
+            if !seed::is_empty(c)? {
+                return Ok(None);
+            }
+            seed::seed(c, size, now).map(Some)
+        })
+        .await?;
+    match report {
+        Some(r) => {
+            eprintln!(
+                "viewas-server: seeded demo data ({size:?}: {} orgs, {} users, {} connections, \
+                 {} assignments, {} runs, {} steps) in {:.2} s",
+                r.orgs,
+                r.users,
+                r.connections,
+                r.assignments,
+                r.runs,
+                r.steps,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// Ends every session whose time is up. Returns how many it ended.
+pub async fn sweep_once(state: &AppState) -> store::DbResult<usize> {
+    let now = state.now();
+    let due = state.store.read(move |c| sessions::due_ids(c, now)).await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let n = due.len();
+    state
+        .store
+        .write(move |c| {
+            for id in due {
+                sessions::settle(c, id, now)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(n)
+}
+
+/// Serves `app(state)` on `listener` until `shutdown` resolves, with the
+/// session sweeper running alongside.
+pub async fn launch(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper_state = state.clone();
+    let sweeper = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            tick.tick().await;
+            match sweep_once(&sweeper_state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(ended = n, "sweeper ended sessions"),
+                Err(e) => tracing::error!("sweeper: {e}"),
+            }
+        }
+    });
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    sweeper.abort();
+    served
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// The binary: open and migrate the database, seed it if asked, bind, print
+/// the one "listening" line, serve until a signal.
+pub async fn run(config: Config) -> Result<(), String> {
+    let store =
+        Store::open(&config.db).map_err(|e| format!("cannot open {}: {e}", config.db.display()))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    if config.seed_demo() {
+        seed_if_empty(&store, config.demo_size, clock.now())
+            .await
+            .map_err(|e| format!("seeding failed: {e}"))?;
+    }
+    let settings = Settings {
+        max_session_secs: config.max_session.0,
+        idle_timeout_secs: config.idle_timeout.0,
+        partner_origins: config.partner_origins.clone(),
+        dist: config.dist.clone(),
+    };
+    if !config.dist.join("index.html").is_file() {
+        tracing::warn!(
+            "{} has no index.html: the API works, the console does not (build the SPA)",
+            config.dist.display()
+        );
+    }
+    let state = AppState::new(store, clock, settings);
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    // Scripts and the e2e harness wait for exactly this line.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "viewas-server listening on http://{addr}");
+    let _ = out.flush();
+    drop(out);
+    launch(listener, state, shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}

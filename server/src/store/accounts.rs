@@ -1,0 +1,177 @@
+//! Users, tokens and the administrative changes that revoke sessions.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use viewas_api::Role;
+
+use super::rows::{account_from_row, role_str, Account, ACCOUNT_COLS};
+use super::DbResult;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Login,
+    Impersonation,
+}
+
+impl TokenKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Login => "login",
+            TokenKind::Impersonation => "impersonation",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub id: i64,
+    pub kind: TokenKind,
+    pub user_id: i64,
+    pub session_id: Option<i64>,
+    pub secret_hash: Vec<u8>,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+pub fn token_by_selector(conn: &Connection, selector: &str) -> DbResult<Option<TokenRow>> {
+    let row = conn
+        .prepare_cached(
+            "SELECT id, kind, user_id, session_id, secret_hash, expires_at, revoked_at \
+             FROM tokens WHERE selector = ?1",
+        )?
+        .query_row([selector], |r| {
+            let kind: String = r.get(1)?;
+            Ok(TokenRow {
+                id: r.get(0)?,
+                kind: if kind == "impersonation" {
+                    TokenKind::Impersonation
+                } else {
+                    TokenKind::Login
+                },
+                user_id: r.get(2)?,
+                session_id: r.get(3)?,
+                secret_hash: r.get(4)?,
+                expires_at: r.get(5)?,
+                revoked_at: r.get(6)?,
+            })
+        })
+        .optional()?;
+    Ok(row)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn insert_token(
+    conn: &Connection,
+    selector: &str,
+    secret_hash: &[u8; 32],
+    kind: TokenKind,
+    user_id: i64,
+    session_id: Option<i64>,
+    now: i64,
+    expires_at: i64,
+) -> DbResult<i64> {
+    conn.prepare_cached(
+        "INSERT INTO tokens (selector, secret_hash, kind, user_id, session_id, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        selector,
+        &secret_hash[..],
+        kind.as_str(),
+        user_id,
+        session_id,
+        now,
+        expires_at
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn revoke_token(conn: &Connection, token_id: i64, now: i64) -> DbResult<()> {
+    conn.prepare_cached("UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")?
+        .execute(params![token_id, now])?;
+    Ok(())
+}
+
+/// Revokes every sign-in token of a user (disabling them).
+pub fn revoke_login_tokens(conn: &Connection, user_id: i64, now: i64) -> DbResult<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE tokens SET revoked_at = ?2 WHERE user_id = ?1 AND kind = 'login' \
+             AND revoked_at IS NULL",
+        )?
+        .execute(params![user_id, now])?)
+}
+
+/// Records a sign-in as the user's own activity. (Viewing a user never
+/// calls this for them: only their own sign-ins do.)
+pub fn touch_last_active(conn: &Connection, user_id: i64, now: i64) -> DbResult<()> {
+    conn.prepare_cached("UPDATE users SET last_active = ?2 WHERE id = ?1")?
+        .execute(params![user_id, now])?;
+    Ok(())
+}
+
+pub fn set_disabled(conn: &Connection, user_id: i64, disabled: bool) -> DbResult<bool> {
+    Ok(conn
+        .prepare_cached("UPDATE users SET disabled = ?2 WHERE id = ?1")?
+        .execute(params![user_id, i64::from(disabled)])?
+        == 1)
+}
+
+pub fn set_role(conn: &Connection, user_id: i64, role: Role) -> DbResult<bool> {
+    Ok(conn
+        .prepare_cached("UPDATE users SET role = ?2 WHERE id = ?1")?
+        .execute(params![user_id, role_str(role)])?
+        == 1)
+}
+
+/// Where a user search continues: after this (name, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCursor {
+    pub name: String,
+    pub id: i64,
+}
+
+/// Users matching `q` (name, e-mail or organisation; case-insensitive for
+/// ASCII), ordered by name (binary) then id, limited to `orgs` when given.
+pub fn search(
+    conn: &Connection,
+    q: &str,
+    orgs: Option<&[i64]>,
+    after: Option<&UserCursor>,
+    limit: i64,
+) -> DbResult<Vec<Account>> {
+    let pattern = format!("%{}%", escape_like(&q.trim().to_lowercase()));
+    // The org filter is a JSON array so one prepared statement serves both
+    // admins (NULL: everyone) and partners (their client orgs).
+    let org_filter = orgs.map(|o| serde_json::to_string(o).unwrap_or_else(|_| "[]".into()));
+    let (after_name, after_id) = match after {
+        Some(c) => (Some(c.name.as_str()), c.id),
+        None => (None, 0),
+    };
+    let sql = format!(
+        "SELECT {ACCOUNT_COLS} FROM users u JOIN orgs o ON o.id = u.org_id \
+         WHERE (lower(u.name) LIKE ?1 ESCAPE '\\' OR lower(u.email) LIKE ?1 ESCAPE '\\' \
+                OR lower(o.name) LIKE ?1 ESCAPE '\\') \
+           AND (?2 IS NULL OR u.org_id IN (SELECT value FROM json_each(?2))) \
+           AND (?3 IS NULL OR u.name > ?3 OR (u.name = ?3 AND u.id > ?4)) \
+         ORDER BY u.name, u.id LIMIT ?5"
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st
+        .query_map(
+            params![pattern, org_filter, after_name, after_id, limit],
+            account_from_row,
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

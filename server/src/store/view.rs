@@ -1,0 +1,367 @@
+//! Reads behind /api/view. Every function takes the [`ViewScope`] the
+//! enforcement layer built, and filters by its target user or organisation:
+//! a query cannot forget the owner filter, because the owner comes with the
+//! scope and there is no other way in. Results are view types, which have no
+//! field a connection secret could go into.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use viewas_api::{
+    AssignmentDetail, AssignmentStatus, AssignmentSummary, ConfigEntry, ConnectionStatus,
+    ConnectionView, DayCount, Member, Role, RunBrief, RunDetail, RunStatus, RunStep, RunSummary,
+    RunTrigger, ViewRouteId, Workspace,
+};
+
+use super::rows::Word;
+use super::DbResult;
+use crate::clock::{day_string, rfc3339};
+
+/// What an impersonation request may see: one user, their organisation.
+/// Only the view enforcement layer makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewScope {
+    pub session_id: i64,
+    pub impersonator_id: i64,
+    pub target_user_id: i64,
+    pub org_id: i64,
+    pub route: ViewRouteId,
+}
+
+fn config(json: &str) -> Vec<ConfigEntry> {
+    serde_json::from_str::<Vec<(String, String)>>(json)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(key, value)| ConfigEntry { key, value })
+        .collect()
+}
+
+fn connections_of_assignment(
+    conn: &Connection,
+    assignment_id: i64,
+) -> DbResult<Vec<ConnectionView>> {
+    // Deliberately selects no `secret` column.
+    let mut st = conn.prepare_cached(
+        "SELECT c.id, c.kind, c.name, c.status FROM assignment_connections ac \
+         JOIN connections c ON c.id = ac.connection_id WHERE ac.assignment_id = ?1 ORDER BY c.id",
+    )?;
+    let out = st
+        .query_map([assignment_id], connection_view)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(out)
+}
+
+fn connection_view(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConnectionView> {
+    Ok(ConnectionView {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        name: r.get(2)?,
+        status: r.get::<_, Word<ConnectionStatus>>(3)?.0,
+    })
+}
+
+fn last_run(conn: &Connection, assignment_id: i64) -> DbResult<Option<RunBrief>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, status, started_at FROM runs WHERE assignment_id = ?1 \
+             ORDER BY started_at DESC, id DESC LIMIT 1",
+        )?
+        .query_row([assignment_id], |r| {
+            Ok(RunBrief {
+                id: r.get(0)?,
+                status: r.get::<_, Word<RunStatus>>(1)?.0,
+                started_at: rfc3339(r.get(2)?),
+            })
+        })
+        .optional()?)
+}
+
+pub fn assignments(conn: &Connection, scope: &ViewScope) -> DbResult<Vec<AssignmentSummary>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, name, description, status, schedule FROM assignments \
+         WHERE owner_id = ?1 ORDER BY name, id",
+    )?;
+    let rows = st
+        .query_map([scope.target_user_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Word<AssignmentStatus>>(3)?.0,
+                r.get::<_, String>(4)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(id, name, description, status, schedule)| {
+            Ok(AssignmentSummary {
+                id,
+                name,
+                description,
+                status,
+                schedule,
+                last_run: last_run(conn, id)?,
+                connections: connections_of_assignment(conn, id)?,
+            })
+        })
+        .collect()
+}
+
+pub fn assignment(
+    conn: &Connection,
+    scope: &ViewScope,
+    id: i64,
+) -> DbResult<Option<AssignmentDetail>> {
+    let row = conn
+        .prepare_cached(
+            "SELECT id, name, description, instructions, status, schedule, configuration, created_at \
+             FROM assignments WHERE id = ?1 AND owner_id = ?2",
+        )?
+        .query_row(params![id, scope.target_user_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Word<AssignmentStatus>>(4)?.0,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, i64>(7)?,
+            ))
+        })
+        .optional()?;
+    let Some((id, name, description, instructions, status, schedule, cfg, created)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(AssignmentDetail {
+        id,
+        name,
+        description,
+        instructions,
+        status,
+        schedule,
+        configuration: config(&cfg),
+        connections: connections_of_assignment(conn, id)?,
+        last_run: last_run(conn, id)?,
+        created_at: rfc3339(created),
+    }))
+}
+
+/// Where a runs page continues: (started_at, id) of its last row.
+pub type RunKey = (i64, i64);
+
+/// Filters of `GET /api/view/runs`, already parsed.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub assignment_id: Option<i64>,
+    pub status: Option<RunStatus>,
+    /// Only runs started strictly before this time.
+    pub before: Option<i64>,
+    /// Keyset cursor: continue after (started_at, id), newest first.
+    pub after: Option<RunKey>,
+    pub limit: i64,
+}
+
+const RUN_COLS: &str = "r.id, r.assignment_id, a.name, r.status, r.run_trigger, r.started_at, \
+     r.finished_at, r.duration_ms, r.summary";
+
+fn run_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunSummary> {
+    Ok(RunSummary {
+        id: r.get(0)?,
+        assignment_id: r.get(1)?,
+        assignment_name: r.get(2)?,
+        status: r.get::<_, Word<RunStatus>>(3)?.0,
+        trigger: r.get::<_, Word<RunTrigger>>(4)?.0,
+        started_at: rfc3339(r.get(5)?),
+        finished_at: r.get::<_, Option<i64>>(6)?.map(rfc3339),
+        duration_ms: r.get(7)?,
+        summary: r.get(8)?,
+    })
+}
+
+/// One page of runs, newest first, plus the (started_at, id) key of its last
+/// row when more may follow. Keyset paging on the (owner, started_at desc,
+/// id desc) index: no OFFSET, constant cost per page.
+pub fn runs(
+    conn: &Connection,
+    scope: &ViewScope,
+    f: &RunFilter,
+) -> DbResult<(Vec<RunSummary>, Option<RunKey>)> {
+    let sql = format!(
+        "SELECT {RUN_COLS} FROM runs r JOIN assignments a ON a.id = r.assignment_id \
+         WHERE r.owner_id = ?1 \
+           AND (?2 IS NULL OR r.assignment_id = ?2) \
+           AND (?3 IS NULL OR r.status = ?3) \
+           AND (?4 IS NULL OR r.started_at < ?4) \
+           AND (?5 IS NULL OR r.started_at < ?5 OR (r.started_at = ?5 AND r.id < ?6)) \
+         ORDER BY r.started_at DESC, r.id DESC LIMIT ?7"
+    );
+    let (after_t, after_id) = match f.after {
+        Some((t, id)) => (Some(t), id),
+        None => (None, 0),
+    };
+    let mut st = conn.prepare_cached(&sql)?;
+    let mut keys = Vec::new();
+    let mut items = st
+        .query_map(
+            params![
+                scope.target_user_id,
+                f.assignment_id,
+                f.status.map(|s| s.as_str()),
+                f.before,
+                after_t,
+                after_id,
+                f.limit + 1
+            ],
+            |r| {
+                let started: i64 = r.get(5)?;
+                Ok((run_summary(r)?, started))
+            },
+        )?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(|(s, started)| {
+            keys.push((started, s.id));
+            s
+        })
+        .collect::<Vec<_>>();
+    let next = if items.len() as i64 > f.limit {
+        items.truncate(f.limit as usize);
+        keys.get(f.limit as usize - 1).copied()
+    } else {
+        None
+    };
+    Ok((items, next))
+}
+
+/// Succeeded and failed runs per UTC day over the 30 days up to `now`, for
+/// the same assignment and status filter; every day present, oldest first.
+pub fn daily(
+    conn: &Connection,
+    scope: &ViewScope,
+    f: &RunFilter,
+    now: i64,
+) -> DbResult<Vec<DayCount>> {
+    let today = now.div_euclid(86_400);
+    let first = today - 29;
+    let mut st = conn.prepare_cached(
+        "SELECT r.started_at / 86400 AS day, \
+                SUM(CASE WHEN r.status = 'succeeded' THEN 1 ELSE 0 END), \
+                SUM(CASE WHEN r.status = 'failed' THEN 1 ELSE 0 END) \
+         FROM runs r WHERE r.owner_id = ?1 AND r.started_at >= ?2 \
+           AND (?3 IS NULL OR r.assignment_id = ?3) AND (?4 IS NULL OR r.status = ?4) \
+         GROUP BY day",
+    )?;
+    let mut counts = std::collections::HashMap::new();
+    let rows = st.query_map(
+        params![
+            scope.target_user_id,
+            first * 86_400,
+            f.assignment_id,
+            f.status.map(|s| s.as_str())
+        ],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        },
+    )?;
+    for row in rows {
+        let (day, ok, failed) = row?;
+        counts.insert(day, (ok, failed));
+    }
+    Ok((first..=today)
+        .map(|day| {
+            let (succeeded, failed) = counts.get(&day).copied().unwrap_or((0, 0));
+            DayCount {
+                day: day_string(day),
+                succeeded,
+                failed,
+            }
+        })
+        .collect())
+}
+
+pub fn run(conn: &Connection, scope: &ViewScope, id: i64) -> DbResult<Option<RunDetail>> {
+    let sql = format!(
+        "SELECT {RUN_COLS}, r.result, r.error FROM runs r \
+         JOIN assignments a ON a.id = r.assignment_id WHERE r.id = ?1 AND r.owner_id = ?2"
+    );
+    let row = conn
+        .prepare_cached(&sql)?
+        .query_row(params![id, scope.target_user_id], |r| {
+            Ok((
+                run_summary(r)?,
+                r.get::<_, Option<String>>(9)?,
+                r.get::<_, Option<String>>(10)?,
+            ))
+        })
+        .optional()?;
+    let Some((run, result, error)) = row else {
+        return Ok(None);
+    };
+    let mut st = conn.prepare_cached(
+        "SELECT position, name, status, started_at, duration_ms, output FROM run_steps \
+         WHERE run_id = ?1 ORDER BY position",
+    )?;
+    let steps = st
+        .query_map([run.id], |r| {
+            Ok(RunStep {
+                position: r.get(0)?,
+                name: r.get(1)?,
+                status: r.get::<_, Word<RunStatus>>(2)?.0,
+                started_at: r.get::<_, Option<i64>>(3)?.map(rfc3339),
+                duration_ms: r.get(4)?,
+                output: r.get(5)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(RunDetail {
+        run,
+        steps,
+        result,
+        error,
+    }))
+}
+
+pub fn workspace(conn: &Connection, scope: &ViewScope) -> DbResult<Option<Workspace>> {
+    let org = conn
+        .prepare_cached("SELECT name, timezone, settings FROM orgs WHERE id = ?1")?
+        .query_row([scope.org_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .optional()?;
+    let Some((name, timezone, settings)) = org else {
+        return Ok(None);
+    };
+    let mut st = conn.prepare_cached(
+        "SELECT id, name, email, role FROM users WHERE org_id = ?1 ORDER BY name, id",
+    )?;
+    let members = st
+        .query_map([scope.org_id], |r| {
+            Ok(Member {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                email: r.get(2)?,
+                role: r.get::<_, Word<Role>>(3)?.0,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut st = conn.prepare_cached(
+        "SELECT id, kind, name, status FROM connections WHERE org_id = ?1 ORDER BY id",
+    )?;
+    let connections = st
+        .query_map([scope.org_id], connection_view)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Workspace {
+        name,
+        timezone,
+        settings: config(&settings),
+        members,
+        connections,
+    }))
+}

@@ -1,0 +1,182 @@
+//! A fresh server per test: temp database with the Small seed, a manual
+//! clock, and helpers that speak the contract through `app(state).oneshot`.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+use viewas_server::clock::ManualClock;
+use viewas_server::seed::SeedSize;
+use viewas_server::store::Store;
+use viewas_server::{app, AppState, Settings};
+
+/// 2026-11-18T00:00:00Z-ish: any fixed instant will do.
+pub const T0: i64 = 1_795_000_000;
+pub const PASSWORD: &str = "duvo-demo";
+pub const ADMIN: &str = "admin@duvo.example";
+pub const SUPPORT: &str = "support@duvo.example";
+pub const PARTNER: &str = "partner@northwind.example";
+pub const ALICE: &str = "alice@acme.example";
+pub const BOB: &str = "bob@globex.example";
+pub const CAROL: &str = "carol@initech.example";
+pub const REASON: &str = "Customer reported missing runs in ticket";
+
+pub struct TestApp {
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub router: Router,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::with(Settings::default()).await
+    }
+
+    pub async fn with(mut settings: Settings) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("test.db")).unwrap();
+        viewas_server::seed_if_empty(&store, SeedSize::Small, T0)
+            .await
+            .unwrap();
+        if settings.dist == std::path::Path::new("dist") {
+            settings.dist = dir.path().join("no-dist");
+        }
+        let clock = Arc::new(ManualClock::new(T0));
+        let state = AppState::new(store, clock.clone(), settings);
+        let router = app(state.clone());
+        TestApp {
+            state,
+            clock,
+            router,
+            dir,
+        }
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.dir.path().join("test.db")).unwrap()
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    pub fn user_id(&self, email: &str) -> i64 {
+        self.db()
+            .query_row("SELECT id FROM users WHERE email = ?1", [email], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Resp {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn login(&self, email: &str) -> String {
+        let r = self
+            .call(
+                Method::POST,
+                "/api/auth/login",
+                None,
+                Some(serde_json::json!({"email": email, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "login {email}: {}", r.text);
+        r.body["token"].as_str().unwrap().to_string()
+    }
+
+    /// Starts a session as `token` on `email`; returns (session id, impersonation token).
+    pub async fn start(&self, token: &str, email: &str) -> (i64, String) {
+        let r = self.try_start(token, email).await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "start on {email}: {}",
+            r.text
+        );
+        (
+            r.body["session"]["id"].as_i64().unwrap(),
+            r.body["token"].as_str().unwrap().to_string(),
+        )
+    }
+
+    pub async fn try_start(&self, token: &str, email: &str) -> Resp {
+        let id = self.user_id(email);
+        self.post(
+            "/api/impersonations",
+            token,
+            serde_json::json!({"user_id": id, "reason_category": "support_request", "reason": REASON}),
+        )
+        .await
+    }
+
+    /// Audit events of a session, by kind.
+    pub fn events(&self, session_id: i64, kind: &str) -> i64 {
+        self.db()
+            .query_row(
+                "SELECT COUNT(*) FROM audit_events WHERE session_id = ?1 AND kind = ?2",
+                rusqlite::params![session_id, kind],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+}
