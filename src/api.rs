@@ -1,0 +1,503 @@
+//! `ApiClient`: the only code of the SPA that talks to the network.
+//!
+//! Requests leave through a [`Transport`] found in context, so tests can
+//! count or fail them. Every request made with the impersonation token passes
+//! the request guard first (guarantee 2b of DESIGN.md): a session is active
+//! and unexpired, the method is GET and the path is in viewas-api's route
+//! table; anything else is refused with [`ApiErr::Refused`] and no request
+//! leaves the browser.
+//!
+//! ```ignore
+//! let api = ApiClient::expect();
+//! let items: Vec<AssignmentSummary> = api.view(&path::assignments()).await?;
+//! ```
+
+use std::{fmt, future::Future, pin::Pin, sync::Arc};
+
+use leptos::prelude::*;
+use serde::{de::DeserializeOwned, Serialize};
+use viewas_api::{
+    match_view, ApiError, AuditEvent, ErrorCode, Id, LoginRequest, LoginResponse, NewNote, Note,
+    Page, Session, SessionStatus, StartImpersonation, StartedImpersonation, UserSearchItem,
+    VerifyResult,
+};
+
+use crate::session::{now_ms, EndCause, SessionContext};
+
+pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: Method,
+    /// Absolute path with query, e.g. `/api/view/runs?limit=50`.
+    pub path: String,
+    pub bearer: Option<String>,
+    /// JSON body.
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// No answer: offline, refused, DNS, CORS.
+    Unreachable(String),
+    /// No answer within the time limit.
+    Timeout,
+}
+
+/// Sends one HTTP request. The default is [`FetchTransport`]; tests provide
+/// their own.
+pub trait Transport: Send + Sync {
+    fn send(&self, req: HttpRequest) -> LocalFuture<Result<HttpResponse, TransportError>>;
+}
+
+/// `fetch` through gloo-net, with a time limit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FetchTransport;
+
+const TIMEOUT_MS: u32 = 15_000;
+
+impl Transport for FetchTransport {
+    fn send(&self, req: HttpRequest) -> LocalFuture<Result<HttpResponse, TransportError>> {
+        Box::pin(async move {
+            use gloo_net::http::RequestBuilder;
+            let controller = web_sys::AbortController::new().ok();
+            let signal = controller.as_ref().map(|c| c.signal());
+            let timed_out = std::rc::Rc::new(std::cell::Cell::new(false));
+            let _timer = controller.clone().map(|c| {
+                let timed_out = timed_out.clone();
+                gloo_timers::callback::Timeout::new(TIMEOUT_MS, move || {
+                    timed_out.set(true);
+                    c.abort();
+                })
+            });
+            let method = match req.method {
+                Method::Get => gloo_net::http::Method::GET,
+                Method::Post => gloo_net::http::Method::POST,
+                Method::Put => gloo_net::http::Method::PUT,
+                Method::Patch => gloo_net::http::Method::PATCH,
+                Method::Delete => gloo_net::http::Method::DELETE,
+            };
+            let mut builder = RequestBuilder::new(&req.path)
+                .method(method)
+                .header("Accept", "application/json")
+                .abort_signal(signal.as_ref());
+            if let Some(token) = &req.bearer {
+                builder = builder.header("Authorization", &format!("Bearer {token}"));
+            }
+            let request = match req.body {
+                Some(body) => builder
+                    .header("Content-Type", "application/json")
+                    .body(body),
+                None => builder.build(),
+            }
+            .map_err(|e| TransportError::Unreachable(e.to_string()))?;
+            let response = request.send().await.map_err(|e| {
+                if timed_out.get() {
+                    TransportError::Timeout
+                } else {
+                    TransportError::Unreachable(e.to_string())
+                }
+            })?;
+            let status = response.status();
+            let body = response.text().await.unwrap_or_default();
+            Ok(HttpResponse { status, body })
+        })
+    }
+}
+
+/// Why the request guard stopped a request before it left the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    NoSession,
+    SessionEnded,
+    SessionExpired,
+    NotReadOnly(Method),
+    NotAViewRoute(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiErr {
+    /// Stopped by the request guard; nothing was sent.
+    Refused(Refusal),
+    Unreachable,
+    Timeout,
+    /// The server answered with an error.
+    Server {
+        status: u16,
+        code: ErrorCode,
+        message: String,
+    },
+    /// The server answered something this console cannot read.
+    BadAnswer(u16),
+    /// The client is not signed in.
+    SignedOut,
+}
+
+impl ApiErr {
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ApiErr::Server { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiErr::Server { status, .. } | ApiErr::BadAnswer(status) => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether trying again might help (a Retry button makes sense).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ApiErr::Unreachable | ApiErr::Timeout | ApiErr::BadAnswer(_) => true,
+            ApiErr::Server { status, code, .. } => {
+                *status >= 500 || *code == ErrorCode::TooManyRequests
+            }
+            ApiErr::Refused(_) | ApiErr::SignedOut => false,
+        }
+    }
+}
+
+impl fmt::Display for ApiErr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiErr::Refused(Refusal::NoSession) => {
+                f.write_str("No impersonation session is active, so nothing was requested.")
+            }
+            ApiErr::Refused(Refusal::SessionEnded) => {
+                f.write_str("This session has ended, so nothing was requested.")
+            }
+            ApiErr::Refused(Refusal::SessionExpired) => f.write_str(
+                "This session has expired, so nothing was requested. Start a new session to keep viewing.",
+            ),
+            ApiErr::Refused(Refusal::NotReadOnly(m)) => write!(
+                f,
+                "Viewing is read-only: a {} request was stopped before it left the browser.",
+                m.as_str()
+            ),
+            ApiErr::Refused(Refusal::NotAViewRoute(p)) => write!(
+                f,
+                "{p} is not a page that can be viewed during a session; the request was stopped."
+            ),
+            ApiErr::Unreachable => f.write_str(
+                "The server could not be reached. Check the connection, then retry.",
+            ),
+            ApiErr::Timeout => f.write_str("The server took too long to answer. Retry in a moment."),
+            ApiErr::Server {
+                status, message, ..
+            } => {
+                if message.trim().is_empty() {
+                    write!(f, "The server refused the request (HTTP {status}).")
+                } else {
+                    f.write_str(message)
+                }
+            }
+            ApiErr::BadAnswer(status) => write!(
+                f,
+                "The server's answer (HTTP {status}) could not be read. Retry, or reload the page."
+            ),
+            ApiErr::SignedOut => f.write_str("You are signed out. Sign in again to continue."),
+        }
+    }
+}
+
+impl std::error::Error for ApiErr {}
+
+pub type ApiResult<T> = Result<T, ApiErr>;
+
+/// Which credential a request carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cred {
+    None,
+    Admin,
+    Session,
+}
+
+/// The typed client. Cheap to clone; provided in context by
+/// [`ApiClient::provide`].
+#[derive(Clone)]
+pub struct ApiClient {
+    transport: Arc<dyn Transport>,
+    ctx: SessionContext,
+}
+
+impl ApiClient {
+    pub fn new(transport: Arc<dyn Transport>, ctx: SessionContext) -> Self {
+        ApiClient { transport, ctx }
+    }
+
+    pub fn provide(transport: Arc<dyn Transport>, ctx: SessionContext) -> Self {
+        let api = Self::new(transport, ctx);
+        provide_context(api.clone());
+        api
+    }
+
+    pub fn expect() -> Self {
+        expect_context::<ApiClient>()
+    }
+
+    /// The request guard. `Ok` gives the impersonation token to use.
+    pub fn check_view(&self, method: Method, path: &str) -> Result<String, Refusal> {
+        let Some(active) = self.ctx.active_untracked() else {
+            return Err(if self.ctx.ended_untracked().is_some() {
+                Refusal::SessionEnded
+            } else {
+                Refusal::NoSession
+            });
+        };
+        if active.session.status != SessionStatus::Active {
+            return Err(Refusal::SessionEnded);
+        }
+        if active.seconds_left_at(now_ms()) == 0 {
+            self.ctx.end_local(EndCause::Expired, None);
+            return Err(Refusal::SessionExpired);
+        }
+        if method != Method::Get {
+            return Err(Refusal::NotReadOnly(method));
+        }
+        if match_view(path).is_none() {
+            return Err(Refusal::NotAViewRoute(
+                path.split('?').next().unwrap_or_default().to_string(),
+            ));
+        }
+        Ok(active.token)
+    }
+
+    /// A view request, through the guard.
+    pub async fn view_request<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+    ) -> ApiResult<T> {
+        let token = self.check_view(method, path).map_err(ApiErr::Refused)?;
+        let answer = self
+            .send(method, path.to_string(), Cred::Session, Some(token), None)
+            .await;
+        if answer.is_ok() {
+            self.ctx.count_page_view();
+        }
+        answer
+    }
+
+    /// `GET` a view route of the active session.
+    pub async fn view<T: DeserializeOwned>(&self, path: &str) -> ApiResult<T> {
+        self.view_request(Method::Get, path).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: String,
+        cred: Cred,
+        bearer: Option<String>,
+        body: Option<String>,
+    ) -> ApiResult<T> {
+        let response = self
+            .transport
+            .send(HttpRequest {
+                method,
+                path,
+                bearer,
+                body,
+            })
+            .await
+            .map_err(|e| match e {
+                TransportError::Timeout => ApiErr::Timeout,
+                TransportError::Unreachable(_) => ApiErr::Unreachable,
+            })?;
+        let status = response.status;
+        if (200..300).contains(&status) {
+            let body = if response.body.trim().is_empty() {
+                "null"
+            } else {
+                &response.body
+            };
+            return serde_json::from_str(body).map_err(|_| ApiErr::BadAnswer(status));
+        }
+        let err = match serde_json::from_str::<ApiError>(&response.body) {
+            Ok(e) => ApiErr::Server {
+                status,
+                code: e.error.code,
+                message: e.error.message,
+            },
+            Err(_) => ApiErr::Server {
+                status,
+                code: ErrorCode::Other,
+                message: String::new(),
+            },
+        };
+        if status == 401 {
+            match cred {
+                Cred::Session if err.code() == Some(ErrorCode::SessionEnded) => {
+                    self.ctx.end_local(EndCause::EndedByServer, None);
+                }
+                Cred::Admin => self.ctx.sign_out_local(),
+                _ => {}
+            }
+        }
+        Err(err)
+    }
+
+    fn admin_token(&self) -> ApiResult<String> {
+        self.ctx
+            .auth_untracked()
+            .map(|a| a.token)
+            .ok_or(ApiErr::SignedOut)
+    }
+
+    async fn admin<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: String,
+        body: Option<String>,
+    ) -> ApiResult<T> {
+        let token = self.admin_token()?;
+        self.send(method, path, Cred::Admin, Some(token), body)
+            .await
+    }
+
+    fn json<B: Serialize>(body: &B) -> Option<String> {
+        serde_json::to_string(body).ok()
+    }
+
+    // ------------------------------------------------------------ auth
+
+    pub async fn login(&self, email: &str, password: &str) -> ApiResult<LoginResponse> {
+        let body = Self::json(&LoginRequest {
+            email: email.to_string(),
+            password: password.to_string(),
+        });
+        self.send(
+            Method::Post,
+            "/api/auth/login".into(),
+            Cred::None,
+            None,
+            body,
+        )
+        .await
+    }
+
+    /// Ends the administrator's token on the server; the caller forgets it
+    /// locally whatever the answer.
+    pub async fn logout(&self) -> ApiResult<()> {
+        self.admin::<serde_json::Value>(Method::Post, "/api/auth/logout".into(), None)
+            .await
+            .map(|_| ())
+    }
+
+    // ------------------------------------------------------------ admin tools
+
+    pub async fn search_users(
+        &self,
+        q: &str,
+        cursor: Option<&str>,
+    ) -> ApiResult<Page<UserSearchItem>> {
+        let mut path = format!("/api/users?limit=20&q={}", encode(q));
+        if let Some(c) = cursor {
+            path.push_str(&format!("&cursor={}", encode(c)));
+        }
+        self.admin(Method::Get, path, None).await
+    }
+
+    pub async fn start_session(&self, req: &StartImpersonation) -> ApiResult<StartedImpersonation> {
+        self.admin(Method::Post, "/api/impersonations".into(), Self::json(req))
+            .await
+    }
+
+    pub async fn get_session(&self, id: Id) -> ApiResult<Session> {
+        self.admin(Method::Get, format!("/api/impersonations/{id}"), None)
+            .await
+    }
+
+    // ------------------------------------------------------------ in a session
+
+    fn session_cred(&self) -> ApiResult<(Id, String)> {
+        self.ctx
+            .active_untracked()
+            .map(|a| (a.session.id, a.token))
+            .ok_or(ApiErr::Refused(Refusal::NoSession))
+    }
+
+    /// Ends the active session on the server with its own token.
+    pub async fn end_session(&self) -> ApiResult<Session> {
+        let (id, token) = self.session_cred()?;
+        self.send(
+            Method::Post,
+            format!("/api/impersonations/{id}/end"),
+            Cred::Session,
+            Some(token),
+            None,
+        )
+        .await
+    }
+
+    pub async fn add_note(&self, text: &str) -> ApiResult<Note> {
+        let (id, token) = self.session_cred()?;
+        let body = Self::json(&NewNote {
+            text: text.to_string(),
+        });
+        self.send(
+            Method::Post,
+            format!("/api/impersonations/{id}/notes"),
+            Cred::Session,
+            Some(token),
+            body,
+        )
+        .await
+    }
+
+    // ------------------------------------------------------------ audit
+
+    pub async fn audit_sessions(&self, query: &str) -> ApiResult<Page<Session>> {
+        self.admin(Method::Get, format!("/api/audit/sessions{query}"), None)
+            .await
+    }
+
+    pub async fn audit_events(&self, session_id: Id) -> ApiResult<Page<AuditEvent>> {
+        self.admin(
+            Method::Get,
+            format!("/api/audit/events?session_id={session_id}&limit=500"),
+            None,
+        )
+        .await
+    }
+
+    pub async fn audit_verify(&self) -> ApiResult<VerifyResult> {
+        self.admin(Method::Get, "/api/audit/verify".into(), None)
+            .await
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn encode(s: &str) -> String {
+    js_sys::encode_uri_component(s).into()
+}

@@ -1,0 +1,144 @@
+//! The router. Outside a session: sign in, Find a user, audit, summaries.
+//! During a session only the view routes exist: every admin route redirects
+//! into the session, and an unknown path shows Not found inside the banner
+//! layout (guarantee 2a of DESIGN.md).
+
+use leptos::{either::EitherOf3, prelude::*};
+use leptos_router::{
+    components::{Outlet, ParentRoute, Redirect, Route, Router, Routes},
+    hooks::use_location,
+    path,
+};
+use wasm_bindgen::JsCast;
+
+use crate::{
+    components::{AdminFrame, SessionFrame},
+    pages::{
+        assignments::{AssignmentDetailPage, AssignmentsPage},
+        audit::AuditPage,
+        impersonate::ImpersonatePage,
+        login::LoginPage,
+        not_found::NotFoundPage,
+        runs::{RunDetailPage, RunsPage},
+        summary::SummaryPage,
+        workspace::WorkspacePage,
+    },
+    session::SessionContext,
+};
+
+/// Where the session starts.
+pub const SESSION_HOME: &str = "/session/assignments";
+
+#[component]
+pub fn AppRouter() -> impl IntoView {
+    view! {
+        <Router>
+            <FocusOnNavigation />
+            <Routes fallback=Fallback>
+                <Route path=path!("/login") view=LoginGate />
+                <Route path=path!("/") view=|| view! { <AdminGate><ImpersonatePage /></AdminGate> } />
+                <Route path=path!("/audit") view=|| view! { <AdminGate><AuditPage /></AdminGate> } />
+                <Route
+                    path=path!("/summary/:id")
+                    view=|| view! { <AdminGate><SummaryPage /></AdminGate> }
+                />
+                <ParentRoute path=path!("/session") view=SessionLayout>
+                    <Route path=path!("") view=|| view! { <Redirect path=SESSION_HOME /> } />
+                    <Route path=path!("assignments") view=AssignmentsPage />
+                    <Route path=path!("assignments/:id") view=AssignmentDetailPage />
+                    <Route path=path!("runs") view=RunsPage />
+                    <Route path=path!("runs/:id") view=RunDetailPage />
+                    <Route path=path!("workspace") view=WorkspacePage />
+                    <Route path=path!("*any") view=NotFoundPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The banner layout of every session route.
+#[component]
+fn SessionLayout() -> impl IntoView {
+    view! { <SessionFrame><Outlet /></SessionFrame> }
+}
+
+/// Unknown paths: inside the banner during a session, else on their own.
+#[component]
+fn Fallback() -> impl IntoView {
+    let ctx = SessionContext::expect();
+    move || {
+        if ctx.is_active() {
+            EitherOf3::A(view! { <SessionFrame><NotFoundPage /></SessionFrame> })
+        } else if ctx.is_signed_in() {
+            EitherOf3::B(view! { <AdminFrame><NotFoundPage /></AdminFrame> })
+        } else {
+            EitherOf3::C(view! {
+                <main id="main" class="page"><NotFoundPage /></main>
+            })
+        }
+    }
+}
+
+/// Admin pages: into the session while one is active, to sign in without a
+/// token.
+#[component]
+pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
+    let ctx = SessionContext::expect();
+    let signed_in = Memo::new(move |_| ctx.is_signed_in());
+    move || {
+        if ctx.is_active() {
+            EitherOf3::A(view! { <Redirect path=SESSION_HOME /> })
+        } else if !signed_in.get() {
+            EitherOf3::B(view! { <Redirect path="/login" /> })
+        } else {
+            EitherOf3::C(children())
+        }
+    }
+}
+
+#[component]
+fn LoginGate() -> impl IntoView {
+    let ctx = SessionContext::expect();
+    let signed_in = Memo::new(move |_| ctx.is_signed_in());
+    move || {
+        if ctx.is_active() {
+            EitherOf3::A(view! { <Redirect path=SESSION_HOME /> })
+        } else if signed_in.get() {
+            EitherOf3::B(view! { <Redirect path="/" /> })
+        } else {
+            EitherOf3::C(view! { <LoginPage /> })
+        }
+    }
+}
+
+/// After each client-side navigation, focus moves to the page's main heading
+/// (it may arrive a moment later, with the data).
+#[component]
+fn FocusOnNavigation() -> impl IntoView {
+    let location = use_location();
+    Effect::new(move |prev: Option<String>| {
+        let path = location.pathname.get();
+        if prev.as_ref().is_some_and(|p| p != &path) && path != "/login" {
+            focus_heading(10);
+        }
+        path
+    });
+}
+
+fn focus_heading(tries: u32) {
+    gloo_timers::callback::Timeout::new(60, move || {
+        let heading = document()
+            .query_selector("main h1")
+            .ok()
+            .flatten()
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+        match heading {
+            Some(h) => {
+                let _ = h.focus();
+            }
+            None if tries > 0 => focus_heading(tries - 1),
+            None => {}
+        }
+    })
+    .forget();
+}

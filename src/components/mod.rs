@@ -1,0 +1,16 @@
+//! Pieces shared by the pages: the banner and the two layouts, the notes
+//! drawer, the runs chart and the loading, error and empty states.
+
+pub mod admin_frame;
+pub mod banner;
+pub mod chart;
+pub mod notes;
+pub mod session_frame;
+pub mod states;
+
+pub use admin_frame::AdminFrame;
+pub use banner::Banner;
+pub use chart::RunsChart;
+pub use notes::NotesDrawer;
+pub use session_frame::SessionFrame;
+pub use states::{Empty, ErrorPanel, Skeleton};

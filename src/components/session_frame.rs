@@ -1,0 +1,48 @@
+//! The one layout of every page shown during a session: banner, notes
+//! drawer, tabs, the time zone line and the page. Without an active session
+//! it shows nothing of the session and sends the user to the summary of the
+//! session just left (or to the admin home).
+
+use leptos::{either::Either, prelude::*};
+use leptos_router::components::{Redirect, A};
+
+use crate::{
+    components::{Banner, NotesDrawer},
+    session::SessionContext,
+    time,
+};
+
+#[component]
+pub fn SessionFrame(children: ChildrenFn) -> impl IntoView {
+    let ctx = SessionContext::expect();
+    let notes_open = RwSignal::new(false);
+    let zone = move || {
+        ctx.with_active(|a| {
+            a.map(|a| time::zone_label(&a.session.target.timezone, &a.session.target.name))
+        })
+    };
+    move || {
+        if ctx.is_active() {
+            let children = children.clone();
+            Either::Left(view! {
+                <div class="session-shell">
+                    <Banner notes_open=notes_open />
+                    <NotesDrawer open=notes_open />
+                    <nav class="tabs" aria-label="Views of this user">
+                        <A href="/session/assignments">"Assignments"</A>
+                        <A href="/session/runs">"Runs"</A>
+                        <A href="/session/workspace">"Workspace"</A>
+                    </nav>
+                    <p class="zone-note">"Showing " <bdi>{zone}</bdi> "."</p>
+                    <main id="main" class="page session-page">{children()}</main>
+                </div>
+            })
+        } else {
+            let to = ctx
+                .ended_untracked()
+                .map(|e| format!("/summary/{}", e.session.id))
+                .unwrap_or_else(|| "/".to_string());
+            Either::Right(view! { <Redirect path=to /> })
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Loading skeletons, errors with Retry and empty states.
+
+use leptos::prelude::*;
+
+use crate::api::ApiErr;
+
+/// Grey placeholder lines in the shape of the content, so the page does not
+/// jump when it arrives.
+#[component]
+pub fn Skeleton(#[prop(default = 4)] rows: usize) -> impl IntoView {
+    view! {
+        <div class="skeleton" role="status" aria-live="polite">
+            <span class="visually-hidden">"Loading…"</span>
+            {(0..rows).map(|_| view! { <div class="skeleton-line" aria-hidden="true"></div> }).collect_view()}
+        </div>
+    }
+}
+
+/// An error in words, with Retry when trying again may help.
+#[component]
+pub fn ErrorPanel(
+    error: ApiErr,
+    #[prop(optional, into)] retry: Option<Callback<()>>,
+) -> impl IntoView {
+    // Retry is offered unless the guard refused (nothing would change).
+    let retry = retry.filter(|_| !matches!(error, ApiErr::Refused(_) | ApiErr::SignedOut));
+    view! {
+        <div class="error-panel" role="alert">
+            <p>{error.to_string()}</p>
+            {retry.map(|r| view! {
+                <button type="button" class="btn btn-secondary" on:click=move |_| r.run(())>
+                    "Retry"
+                </button>
+            })}
+        </div>
+    }
+}
+
+/// A sentence instead of an empty table.
+#[component]
+pub fn Empty(#[prop(into)] text: String) -> impl IntoView {
+    view! { <p class="empty">{text}</p> }
+}

@@ -1,0 +1,282 @@
+//! The session summary after Exit or expiry: who, whom, when, how long, how
+//! it ended, pages viewed, notes; "Copy as support record" (Markdown) and a
+//! JSON download.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{components::A, hooks::use_params_map};
+use viewas_api::{EndReason, Session};
+use wasm_bindgen::JsCast;
+
+use crate::{
+    api::ApiClient,
+    components::{admin_frame::role_label, AdminFrame, ErrorPanel, Skeleton},
+    pages::impersonate::local_zone,
+    session::{parse_ms, EndCause, EndedSession, SessionContext},
+    time::{self, Style},
+};
+
+/// How it ended, in words. The server's record wins; the client's own
+/// reason fills in when the server has not said (or could not be asked).
+pub fn how_it_ended(s: &Session, local: Option<EndCause>, tz: &str) -> String {
+    let at = |ts: Option<&str>| {
+        ts.map(|t| time::format_ts(t, tz, Style::Time))
+            .unwrap_or_default()
+    };
+    match (s.end_reason, local) {
+        (Some(EndReason::Expiry), _) | (None, Some(EndCause::Expired)) => {
+            let when = s.ended_at.as_deref().unwrap_or(&s.expires_at);
+            format!("Session expired at {}", at(Some(when)))
+        }
+        (Some(EndReason::Idle), _) => format!(
+            "Ended after {} minutes without activity at {}",
+            s.idle_timeout_secs / 60,
+            at(s.ended_at.as_deref())
+        ),
+        (Some(EndReason::Revocation), _) => format!(
+            "Ended by the server at {}: access was revoked",
+            at(s.ended_at.as_deref())
+        ),
+        (Some(EndReason::Exit), Some(EndCause::OtherTab)) | (None, Some(EndCause::OtherTab)) => {
+            "Exit in another tab".into()
+        }
+        (Some(EndReason::Exit), _) | (None, Some(EndCause::Exit)) => match &s.ended_at {
+            Some(t) => format!("Exit at {}", at(Some(t))),
+            None => "Exit".into(),
+        },
+        (None, Some(EndCause::EndedByServer)) => "Ended by the server".into(),
+        (None, None) => "Still active".into(),
+    }
+}
+
+/// `ended - started` (or `expires - started`) as words.
+pub fn duration_words(s: &Session, local_end_ms: Option<f64>) -> String {
+    let start = parse_ms(&s.started_at);
+    let end = s
+        .ended_at
+        .as_deref()
+        .map(parse_ms)
+        .or(local_end_ms)
+        .unwrap_or(f64::NAN);
+    if start.is_finite() && end.is_finite() && end >= start {
+        time::duration_ms((end - start) as i64)
+    } else {
+        "unknown".into()
+    }
+}
+
+/// The support record as Markdown.
+pub fn markdown(s: &Session, how: &str, duration: &str, tz: &str) -> String {
+    let t = |ts: &str| time::format_ts(ts, tz, Style::DateTime);
+    let mut md = format!(
+        "## Impersonation session #{id}\n\n\
+         - **Who:** {who} ({who_email}), {who_org}\n\
+         - **Viewed as:** {whom} ({whom_email}), {whom_org}\n\
+         - **Reason:** {cat} — {reason}\n",
+        id = s.id,
+        who = s.impersonator.name,
+        who_email = s.impersonator.email,
+        who_org = s.impersonator.org_name,
+        whom = s.target.name,
+        whom_email = s.target.email,
+        whom_org = s.target.org.name,
+        cat = s.reason_category.label(),
+        reason = s.reason,
+    );
+    if let Some(ticket) = &s.ticket {
+        md.push_str(&format!("- **Ticket:** {ticket}\n"));
+    }
+    md.push_str(&format!(
+        "- **Started:** {} ({tz})\n- **Ended:** {}\n- **Duration:** {duration}\n- **How it ended:** {how}\n- **Pages viewed:** {}\n",
+        t(&s.started_at),
+        s.ended_at.as_deref().map(t).unwrap_or_else(|| "—".into()),
+        s.pages_viewed,
+    ));
+    md.push_str("\n### Notes\n\n");
+    if s.notes.is_empty() {
+        md.push_str("No notes.\n");
+    }
+    for n in &s.notes {
+        md.push_str(&format!("- {}: {}\n", t(&n.created_at), n.text));
+    }
+    md
+}
+
+fn download_json(s: &Session) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(s).map_err(|e| e.to_string())?;
+    let parts = js_sys::Array::of1(&json.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|_| "The file could not be made.".to_string())?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|_| "The file could not be made.".to_string())?;
+    let a = document()
+        .create_element("a")
+        .map_err(|_| "The download could not start.".to_string())?
+        .unchecked_into::<web_sys::HtmlAnchorElement>();
+    a.set_href(&url);
+    a.set_download(&format!("viewas-session-{}.json", s.id));
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+#[component]
+pub fn SummaryPage() -> impl IntoView {
+    let ctx = SessionContext::expect();
+    let api = ApiClient::expect();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
+    let local: Option<EndedSession> = ctx.ended_untracked();
+    let data = LocalResource::new(move || {
+        let api = api.clone();
+        let id = id.get();
+        let local = local.clone();
+        async move {
+            let Some(id) = id else {
+                return Err(None);
+            };
+            let mine = local.filter(|e| e.session.id == id);
+            match api.get_session(id).await {
+                Ok(s) => Ok((s, mine)),
+                // The server could not be asked: show what this tab knows.
+                Err(_) if mine.is_some() => {
+                    let m = mine.clone().map(|m| m.session);
+                    m.map(|s| (s, mine)).ok_or(None)
+                }
+                Err(e) => Err(Some(e)),
+            }
+        }
+    });
+    view! {
+        <AdminFrame>
+            <h1 tabindex="-1">"Session summary"</h1>
+            <Transition fallback=|| view! { <Skeleton rows=8 /> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok((s, mine)) => view! { <SummaryView s=s local=mine /> }.into_any(),
+                        Err(Some(e)) => {
+                            view! { <ErrorPanel error=e retry=Callback::new(move |_| data.refetch()) /> }
+                                .into_any()
+                        }
+                        Err(None) => {
+                            view! { <p class="empty">"There is no session with this number."</p> }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+            <p>
+                <A href="/">"Back to Find a user"</A>
+            </p>
+        </AdminFrame>
+    }
+}
+
+#[component]
+fn SummaryView(s: Session, local: Option<EndedSession>) -> impl IntoView {
+    let tz = local_zone();
+    let cause = local.as_ref().map(|l| l.cause);
+    let how = how_it_ended(&s, cause, &tz);
+    let duration = duration_words(&s, local.as_ref().map(|l| l.at_ms));
+    let record = markdown(&s, &how, &duration, &tz);
+    let copy_status = RwSignal::new(None::<String>);
+    let expired = how.starts_with("Session expired");
+    let t = {
+        let tz = tz.clone();
+        move |ts: &str| time::format_ts(ts, &tz, Style::DateTime)
+    };
+    let copy = {
+        let record = record.clone();
+        move |_| {
+            let record = record.clone();
+            spawn_local(async move {
+                let clipboard = window().navigator().clipboard();
+                let done =
+                    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&record)).await;
+                copy_status.try_set(Some(match done {
+                    Ok(_) => "Copied the support record to the clipboard.".into(),
+                    Err(_) => {
+                        "The browser did not allow copying. Select the record below and copy it."
+                            .into()
+                    }
+                }));
+            });
+        }
+    };
+    let json_session = s.clone();
+    let download = move |_| {
+        if let Err(e) = download_json(&json_session) {
+            copy_status.set(Some(e));
+        }
+    };
+    view! {
+        {expired.then(|| view! { <p class="notice notice-warning" role="status">{how.clone()}</p> })}
+        <dl class="facts summary">
+            <dt>"Who"</dt>
+            <dd>
+                <bdi>{s.impersonator.name.clone()}</bdi>
+                " (" {s.impersonator.email.clone()} "), "
+                {role_label(s.impersonator.role)} ", " <bdi>{s.impersonator.org_name.clone()}</bdi>
+            </dd>
+            <dt>"Viewed as"</dt>
+            <dd>
+                <bdi>{s.target.name.clone()}</bdi>
+                " (" {s.target.email.clone()} "), " <bdi>{s.target.org.name.clone()}</bdi>
+            </dd>
+            <dt>"Why"</dt>
+            <dd>
+                {s.reason_category.label()} ": " {s.reason.clone()}
+                {s.ticket.clone().map(|t| view! { " · Ticket " {t} })}
+            </dd>
+            <dt>"Started"</dt>
+            <dd>{t(&s.started_at)}</dd>
+            <dt>"Ended"</dt>
+            <dd>{s.ended_at.as_deref().map(t.clone()).unwrap_or_else(|| "—".into())}</dd>
+            <dt>"Duration"</dt>
+            <dd>{duration.clone()}</dd>
+            <dt>"How it ended"</dt>
+            <dd>{how.clone()}</dd>
+            <dt>"Pages viewed"</dt>
+            <dd>{s.pages_viewed}</dd>
+        </dl>
+        <p class="hint">{format!("Times in {tz}, your timezone.")}</p>
+        <section aria-labelledby="summary-notes">
+            <h2 id="summary-notes">"Notes"</h2>
+            {if s.notes.is_empty() {
+                view! { <p class="empty">"No notes were written in this session."</p> }.into_any()
+            } else {
+                view! {
+                    <ol class="notes-list">
+                        {s
+                            .notes
+                            .iter()
+                            .map(|n| {
+                                view! {
+                                    <li>
+                                        <time datetime=n.created_at.clone()>{t(&n.created_at)}</time>
+                                        <p>{n.text.clone()}</p>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ol>
+                }
+                    .into_any()
+            }}
+        </section>
+        <div class="form-actions">
+            <button type="button" class="btn btn-primary" on:click=copy>
+                "Copy as support record"
+            </button>
+            <button type="button" class="btn btn-secondary" on:click=download>
+                "Download JSON"
+            </button>
+        </div>
+        <p class="hint" role="status">{move || copy_status.get()}</p>
+        <details class="record">
+            <summary>"Support record (Markdown)"</summary>
+            <pre>{record}</pre>
+        </details>
+    }
+}

@@ -1,0 +1,382 @@
+//! `SessionContext`: the signed-in administrator and the one active
+//! impersonation (or none), and everything that ends it.
+//!
+//! It is the client's single source of truth (guarantee 3 of DESIGN.md).
+//! It survives a reload of the same tab through sessionStorage and nothing
+//! else: no token goes to localStorage or cookies.
+//!
+//! ```ignore
+//! let ctx = SessionContext::expect();
+//! if let Some(s) = ctx.active_untracked() { /* ... */ }
+//! ```
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use viewas_api::{Id, Note, Session, SessionStatus, StartedImpersonation, User};
+use wasm_bindgen::{closure::Closure, JsCast};
+
+use crate::{embed, storage};
+
+/// The BroadcastChannel shared by all tabs of the console.
+pub const CHANNEL: &str = "viewas";
+
+/// `viewas.auth` in sessionStorage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthInfo {
+    pub token: String,
+    pub user: User,
+}
+
+/// `viewas.session` in sessionStorage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActiveSession {
+    /// The impersonation token: view routes, notes and ending this session only.
+    pub token: String,
+    pub session: Session,
+    /// Browser clock (ms since the epoch) at which the session reaches its
+    /// maximum length. Derived from the server's own timestamps at start, so
+    /// a skewed browser clock does not shorten or stretch it.
+    #[serde(default)]
+    pub deadline_ms: f64,
+}
+
+impl ActiveSession {
+    pub fn from_started(started: StartedImpersonation, now_ms: f64) -> Self {
+        let s = &started.session;
+        let span = parse_ms(&s.expires_at) - parse_ms(&s.started_at);
+        let span = if span.is_finite() && span > 0.0 {
+            span
+        } else {
+            s.seconds_left.max(0) as f64 * 1000.0
+        };
+        ActiveSession {
+            token: started.token,
+            session: started.session,
+            deadline_ms: now_ms + span,
+        }
+    }
+
+    /// Whole seconds left at `now_ms`, never negative.
+    pub fn seconds_left_at(&self, now_ms: f64) -> i64 {
+        ((self.deadline_ms - now_ms) / 1000.0).ceil().max(0.0) as i64
+    }
+}
+
+/// Why the client left a session: the words of the summary page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndCause {
+    /// Exit in this tab.
+    Exit,
+    /// The countdown reached zero.
+    Expired,
+    /// The server answered 401 `session_ended`.
+    EndedByServer,
+    /// Another tab exited (BroadcastChannel).
+    OtherTab,
+}
+
+impl EndCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndCause::Exit => "exit",
+            EndCause::Expired => "expiry",
+            EndCause::EndedByServer => "ended_by_server",
+            EndCause::OtherTab => "exit",
+        }
+    }
+}
+
+/// The session just left, kept for the summary page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndedSession {
+    pub session: Session,
+    pub cause: EndCause,
+    pub at_ms: f64,
+}
+
+/// What another tab is told: `{"type":"session_ended","session_id":N}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelMessage {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub session_id: Id,
+}
+
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// RFC 3339 to ms since the epoch; NaN when it does not parse.
+pub fn parse_ms(ts: &str) -> f64 {
+    js_sys::Date::parse(ts)
+}
+
+#[derive(Clone, Copy)]
+pub struct SessionContext {
+    auth: RwSignal<Option<AuthInfo>>,
+    active: RwSignal<Option<ActiveSession>>,
+    ended: RwSignal<Option<EndedSession>>,
+    now: RwSignal<f64>,
+    is_active: Memo<bool>,
+}
+
+impl SessionContext {
+    /// Restores from sessionStorage and provides the context, with its clock,
+    /// expiry watch and BroadcastChannel listener, to the current owner. All
+    /// of them stop when the owner is cleaned up.
+    pub fn provide() -> Self {
+        let ctx = Self::restore();
+        provide_context(ctx);
+        ctx.start_clock();
+        ctx.listen_to_other_tabs();
+        // The countdown reaching zero ends the session (no request needed:
+        // the server's token dies by itself at the same moment).
+        Effect::new(move |_| {
+            if ctx.is_active.get() && ctx.seconds_left().get() == 0 {
+                ctx.end_local(EndCause::Expired, None);
+            }
+        });
+        ctx
+    }
+
+    /// The context without its clock and listeners, from sessionStorage.
+    pub fn restore() -> Self {
+        let auth = RwSignal::new(storage::read::<AuthInfo>(storage::AUTH_KEY));
+        let mut restored = storage::read::<ActiveSession>(storage::SESSION_KEY);
+        if let Some(a) = restored.as_mut() {
+            if a.deadline_ms <= 0.0 || !a.deadline_ms.is_finite() {
+                a.deadline_ms = parse_ms(&a.session.expires_at);
+            }
+            if a.session.status != SessionStatus::Active || !a.deadline_ms.is_finite() {
+                storage::remove(storage::SESSION_KEY);
+                restored = None;
+            }
+        }
+        let active = RwSignal::new(restored);
+        let is_active = Memo::new(move |_| active.with(Option::is_some));
+        SessionContext {
+            auth,
+            active,
+            ended: RwSignal::new(None),
+            now: RwSignal::new(now_ms()),
+            is_active,
+        }
+    }
+
+    pub fn expect() -> Self {
+        expect_context::<SessionContext>()
+    }
+
+    fn start_clock(self) {
+        let interval = gloo_timers::callback::Interval::new(1000, move || {
+            self.now.try_set(now_ms());
+        });
+        let stored = StoredValue::new_local(Some(interval));
+        on_cleanup(move || {
+            stored.try_update_value(|i| i.take().map(|i| i.cancel()));
+        });
+    }
+
+    fn listen_to_other_tabs(self) {
+        let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) else {
+            return;
+        };
+        let on_message =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                let Some(raw) = js_sys::JSON::stringify(&ev.data())
+                    .ok()
+                    .and_then(|s| s.as_string())
+                else {
+                    return;
+                };
+                let Ok(msg) = serde_json::from_str::<ChannelMessage>(&raw) else {
+                    return;
+                };
+                if msg.kind != "session_ended" {
+                    return;
+                }
+                let ours = self
+                    .active
+                    .try_with_untracked(|a| a.as_ref().map(|a| a.session.id))
+                    .flatten();
+                if ours == Some(msg.session_id) {
+                    self.end_local(EndCause::OtherTab, None);
+                }
+            });
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        let stored = StoredValue::new_local(Some(Listener {
+            channel,
+            _on_message: on_message,
+        }));
+        on_cleanup(move || {
+            stored.try_update_value(|l| l.take());
+        });
+    }
+
+    // ------------------------------------------------------------ reading
+
+    pub fn auth(&self) -> Option<AuthInfo> {
+        self.auth.get()
+    }
+
+    pub fn auth_untracked(&self) -> Option<AuthInfo> {
+        self.auth.get_untracked()
+    }
+
+    pub fn is_signed_in(&self) -> bool {
+        self.auth.with(Option::is_some)
+    }
+
+    /// Tracks only whether a session is active, not its contents.
+    pub fn is_active(&self) -> bool {
+        self.is_active.get()
+    }
+
+    pub fn active(&self) -> Option<ActiveSession> {
+        self.active.get()
+    }
+
+    pub fn active_untracked(&self) -> Option<ActiveSession> {
+        self.active.get_untracked()
+    }
+
+    /// Reads the active session without cloning it.
+    pub fn with_active<R>(&self, f: impl FnOnce(Option<&ActiveSession>) -> R) -> R {
+        self.active.with(|a| f(a.as_ref()))
+    }
+
+    /// The user being viewed, read once (pages use it for names and zones).
+    pub fn target_untracked(&self) -> Option<User> {
+        self.active
+            .with_untracked(|a| a.as_ref().map(|a| a.session.target.clone()))
+    }
+
+    pub fn ended(&self) -> Option<EndedSession> {
+        self.ended.get()
+    }
+
+    pub fn ended_untracked(&self) -> Option<EndedSession> {
+        self.ended.get_untracked()
+    }
+
+    /// Seconds left in the active session by the ticking clock (0 without one).
+    pub fn seconds_left(&self) -> Signal<i64> {
+        let active = self.active;
+        let now = self.now;
+        Signal::derive(move || {
+            let now = now.get();
+            active.with(|a| a.as_ref().map_or(0, |a| a.seconds_left_at(now)))
+        })
+    }
+
+    // ------------------------------------------------------------ changing
+
+    pub fn sign_in(&self, auth: AuthInfo) {
+        storage::write(storage::AUTH_KEY, &auth);
+        self.auth.set(Some(auth));
+    }
+
+    /// Forgets the administrator's token (after logout or a 401).
+    pub fn sign_out_local(&self) {
+        storage::remove(storage::AUTH_KEY);
+        self.auth.try_set(None);
+    }
+
+    /// A session the server just started becomes the active one.
+    pub fn start(&self, started: StartedImpersonation) {
+        let active = ActiveSession::from_started(started, now_ms());
+        storage::write(storage::SESSION_KEY, &active);
+        embed::notify_parent(
+            embed::STARTED,
+            active.session.id,
+            active.session.reason_category.as_str(),
+        );
+        self.ended.set(None);
+        self.now.set(now_ms());
+        self.active.set(Some(active));
+    }
+
+    /// Adds a note saved on the server to the active session.
+    pub fn push_note(&self, note: Note) {
+        self.update_active(|a| {
+            if !a.session.notes.iter().any(|n| n.id == note.id) {
+                a.session.notes.push(note);
+            }
+        });
+    }
+
+    /// Counts a view page answered by the server (the summary's fallback when
+    /// the server cannot be asked).
+    pub fn count_page_view(&self) {
+        self.update_active(|a| a.session.pages_viewed += 1);
+    }
+
+    fn update_active(&self, f: impl FnOnce(&mut ActiveSession)) {
+        let mut changed = None;
+        self.active.try_update(|a| {
+            if let Some(a) = a.as_mut() {
+                f(a);
+                changed = Some(a.clone());
+            }
+        });
+        if let Some(a) = changed {
+            storage::write(storage::SESSION_KEY, &a);
+        }
+    }
+
+    /// Leaves the active session on this client: clears storage and the
+    /// context, tells other tabs (unless they told us) and the embedding
+    /// portal. Needs no network, so it cannot fail; calling it without an
+    /// active session does nothing. `server` is the session as the server
+    /// answered when it ended it, if it did.
+    pub fn end_local(&self, cause: EndCause, server: Option<Session>) {
+        let Some(Some(active)) = self.active.try_get_untracked() else {
+            return;
+        };
+        storage::remove(storage::SESSION_KEY);
+        let id = active.session.id;
+        let mut session = server.unwrap_or(active.session);
+        session.notes.sort_by_key(|n| n.id);
+        session.status = SessionStatus::Ended;
+        self.ended.try_set(Some(EndedSession {
+            session,
+            cause,
+            at_ms: now_ms(),
+        }));
+        self.active.try_set(None);
+        if cause != EndCause::OtherTab {
+            broadcast_ended(id);
+        }
+        embed::notify_parent(embed::ENDED, id, cause.as_str());
+    }
+}
+
+struct Listener {
+    channel: web_sys::BroadcastChannel,
+    _on_message: Closure<dyn Fn(web_sys::MessageEvent)>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.channel.set_onmessage(None);
+        self.channel.close();
+    }
+}
+
+/// Tells every other tab of this origin that session `id` is over.
+pub fn broadcast_ended(id: Id) {
+    let msg = ChannelMessage {
+        kind: "session_ended".into(),
+        session_id: id,
+    };
+    let (Ok(channel), Ok(json)) = (
+        web_sys::BroadcastChannel::new(CHANNEL),
+        serde_json::to_string(&msg),
+    ) else {
+        return;
+    };
+    if let Ok(value) = js_sys::JSON::parse(&json) {
+        let _ = channel.post_message(&value);
+    }
+    channel.close();
+}
