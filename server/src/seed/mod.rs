@@ -725,8 +725,15 @@ pub fn seed(conn: &Connection, size: SeedSize, now: i64) -> DbResult<SeedReport>
         "INSERT INTO run_steps (run_id, position, name, status, started_at, duration_ms, output) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    let alice_asgs = asgs.iter().filter(|a| a.1 == 4).count() as i64;
-    let other_asgs = (asgs.len() as i64 - alice_asgs).max(1);
+    // Drafts never run: spread the runs over assignments that do.
+    let runnable = |a: &&(i64, i64, &AssignmentSpec, &str)| a.3 != "draft";
+    let alice_asgs = asgs
+        .iter()
+        .filter(runnable)
+        .filter(|a| a.1 == 4)
+        .count()
+        .max(1) as i64;
+    let other_asgs = (asgs.iter().filter(runnable).count() as i64 - alice_asgs).max(1);
     let (alice_runs, other_runs) = if full { (5_400, 46_000) } else { (300, 400) };
     let per_other = other_runs / other_asgs + 1;
     let mut next_run = 1i64;
@@ -895,6 +902,30 @@ mod tests {
             )
             .unwrap();
         assert_eq!(secrets, rep.connections);
+    }
+
+    #[test]
+    fn alice_has_thousands_of_runs_in_the_full_seed() {
+        let (conn, rep) = seeded(SeedSize::Full);
+        let alice: i64 = conn
+            .query_row("SELECT COUNT(*) FROM runs WHERE owner_id = 4", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(alice >= 5_000, "{alice}");
+        assert!(rep.runs >= 50_000 && rep.users >= 200 && rep.assignments >= 300);
+        let orgs_with_users: i64 = conn
+            .query_row("SELECT COUNT(DISTINCT org_id) FROM users", [], |r| r.get(0))
+            .unwrap();
+        assert!(orgs_with_users >= 10);
+        let recent: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM runs WHERE owner_id = 4 AND started_at >= 1790000000 - 30 * 86400",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(recent >= 1_000, "{recent}");
     }
 
     #[test]

@@ -103,6 +103,12 @@ impl Store {
         self.inner.writer.submit(f).await
     }
 
+    /// Write transactions committed so far: fewer than writes when
+    /// concurrent writes share a commit.
+    pub fn commits(&self) -> u64 {
+        self.inner.writer.commits()
+    }
+
     /// A synchronous read for startup code and tests.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> DbResult<T>) -> DbResult<T> {
         let conn = self.inner.take_reader()?;

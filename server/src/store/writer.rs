@@ -6,7 +6,8 @@
 //! "done" before its rows are durable.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -62,17 +63,25 @@ where
 
 pub struct Writer {
     tx: mpsc::Sender<Box<dyn Job>>,
+    commits: Arc<AtomicU64>,
 }
 
 impl Writer {
     pub fn spawn(conn: Connection) -> Writer {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
+        let commits = Arc::new(AtomicU64::new(0));
+        let counter = commits.clone();
         std::thread::Builder::new()
             .name("viewas-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, &counter))
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!("cannot start the writer thread: {e}"));
-        Writer { tx }
+        Writer { tx, commits }
+    }
+
+    /// Transactions committed so far (one per batch of jobs).
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     pub async fn submit<T, F>(&self, f: F) -> DbResult<T>
@@ -95,7 +104,7 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>) {
+fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, commits: &AtomicU64) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -105,8 +114,11 @@ fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>) {
             }
         }
         let committed = run_batch(&conn, &mut batch);
-        if let Err(e) = &committed {
-            tracing::error!("write batch of {} failed: {e}", batch.len());
+        match &committed {
+            Ok(()) => {
+                commits.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => tracing::error!("write batch of {} failed: {e}", batch.len()),
         }
         for job in batch {
             job.finish(committed.clone());
@@ -140,4 +152,90 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String
         return Err(e.to_string());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::DbResult;
+
+    fn writer() -> (tempfile::TempDir, Writer, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);",
+        )
+        .unwrap();
+        (dir, Writer::spawn(conn), path)
+    }
+
+    fn count(path: &std::path::Path) -> i64 {
+        Connection::open(path)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_jobs_share_commits_and_each_is_durable_when_answered() {
+        let (_dir, w, path) = writer();
+        let w = Arc::new(w);
+        let mut tasks = Vec::new();
+        for i in 0..300 {
+            let w = w.clone();
+            let path = path.clone();
+            tasks.push(tokio::spawn(async move {
+                w.submit(move |c| {
+                    c.execute("INSERT INTO t (v) VALUES (?1)", [format!("row {i}")])?;
+                    Ok(c.last_insert_rowid())
+                })
+                .await
+                .unwrap();
+                // Answered means committed: another connection sees it.
+                assert!(count(&path) >= 1);
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(count(&path), 300);
+        assert!(
+            w.commits() < 300,
+            "group commit: {} commits for 300 jobs",
+            w.commits()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_job_rolls_back_only_itself() {
+        let (_dir, w, path) = writer();
+        let ok = w.submit(|c| Ok(c.execute("INSERT INTO t (v) VALUES ('kept')", [])?));
+        let bad = w.submit(|c| {
+            c.execute("INSERT INTO t (v) VALUES ('rolled back')", [])?;
+            Err::<(), _>(DbError::Other("refused".into()))
+        });
+        let panics = w.submit(|c| -> DbResult<()> {
+            c.execute("INSERT INTO t (v) VALUES ('also rolled back')", [])?;
+            panic!("a bug in a job (this panic is expected by the test)");
+        });
+        let (ok, bad, panics) = tokio::join!(ok, bad, panics);
+        assert!(ok.is_ok());
+        assert!(bad.is_err());
+        assert!(panics.is_err());
+        let kept: Vec<String> = {
+            let c = Connection::open(&path).unwrap();
+            let mut st = c.prepare("SELECT v FROM t").unwrap();
+            st.query_map([], |r| r.get(0))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect()
+        };
+        assert_eq!(kept, ["kept"]);
+        // The writer survives a panicking job.
+        w.submit(|c| Ok(c.execute("INSERT INTO t (v) VALUES ('after')", [])?))
+            .await
+            .unwrap();
+        assert_eq!(count(&path), 2);
+    }
 }
