@@ -66,7 +66,6 @@ pub fn NotesDrawer(open: RwSignal<bool>) -> impl IntoView {
         <aside
             id="notes-drawer"
             class="notes-drawer"
-            aria-labelledby="notes-title"
             hidden=move || !open.get()
             on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                 if ev.key() == "Escape" {

@@ -26,8 +26,10 @@ pub fn SessionFrame(children: ChildrenFn) -> impl IntoView {
             let children = children.clone();
             Either::Left(view! {
                 <div class="session-shell">
-                    <Banner notes_open=notes_open />
-                    <NotesDrawer open=notes_open />
+                    <div class="session-top">
+                        <Banner notes_open=notes_open />
+                        <NotesDrawer open=notes_open />
+                    </div>
                     <nav class="tabs" aria-label="Views of this user">
                         <A href="/session/assignments">"Assignments"</A>
                         <A href="/session/runs">"Runs"</A>

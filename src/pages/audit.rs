@@ -1,14 +1,452 @@
-//! Audit: sessions with filters, a session's events, the chain's status.
+//! Audit: the sessions (admins see all, partners their own, as the server
+//! scopes them), filters, one session's events in order, and whether the
+//! hash chain verifies, said plainly.
 
-use leptos::prelude::*;
+use std::collections::BTreeMap;
 
-use crate::components::AdminFrame;
+use leptos::{prelude::*, task::spawn_local};
+use viewas_api::{AuditEvent, EndReason, ErrorCode, Id, Page, Session, SessionStatus};
+
+use crate::{
+    api::{encode, ApiClient, ApiErr},
+    components::{AdminFrame, Empty, ErrorPanel, Skeleton},
+    pages::impersonate::local_zone,
+    time::{self, Style},
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditFilters {
+    pub impersonator: Option<Id>,
+    pub user: Option<Id>,
+    /// `YYYY-MM-DD`
+    pub from: String,
+    pub to: String,
+    pub end_reason: Option<EndReason>,
+}
+
+impl AuditFilters {
+    pub fn query(&self, cursor: Option<&str>) -> String {
+        let mut q = vec!["limit=50".to_string()];
+        if let Some(i) = self.impersonator {
+            q.push(format!("impersonator={i}"));
+        }
+        if let Some(u) = self.user {
+            q.push(format!("user={u}"));
+        }
+        if !self.from.is_empty() {
+            q.push(format!("from={}", encode(&self.from)));
+        }
+        if !self.to.is_empty() {
+            q.push(format!("to={}", encode(&self.to)));
+        }
+        if let Some(r) = self.end_reason {
+            q.push(format!("end_reason={}", r.as_str()));
+        }
+        if let Some(c) = cursor {
+            q.push(format!("cursor={}", encode(c)));
+        }
+        format!("?{}", q.join("&"))
+    }
+}
+
+pub fn end_reason_label(r: EndReason) -> &'static str {
+    match r {
+        EndReason::Exit => "Exit",
+        EndReason::Expiry => "Expired",
+        EndReason::Idle => "Idle timeout",
+        EndReason::Revocation => "Revoked",
+    }
+}
+
+const END_REASONS: [EndReason; 4] = [
+    EndReason::Exit,
+    EndReason::Expiry,
+    EndReason::Idle,
+    EndReason::Revocation,
+];
+
+fn how_ended(s: &Session) -> String {
+    match (s.status, s.end_reason) {
+        (SessionStatus::Active, _) => "Active".into(),
+        (_, Some(r)) => end_reason_label(r).into(),
+        (_, None) => "Ended".into(),
+    }
+}
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
+    let api = ApiClient::expect();
+    let tz = StoredValue::new(local_zone());
+    let filters = RwSignal::new(AuditFilters::default());
+    let selected = RwSignal::new(None::<Id>);
+    // People seen in the results, for the filter lists.
+    let impersonators = RwSignal::new(BTreeMap::<Id, String>::new());
+    let targets = RwSignal::new(BTreeMap::<Id, String>::new());
+
+    let verify = LocalResource::new({
+        let api = api.clone();
+        move || {
+            let api = api.clone();
+            async move { api.audit_verify().await }
+        }
+    });
+
+    let first_page = LocalResource::new({
+        let api = api.clone();
+        move || {
+            let api = api.clone();
+            let f = filters.get();
+            async move { api.audit_sessions(&f.query(None)).await }
+        }
+    });
+    let more = RwSignal::new(Vec::<Session>::new());
+    let more_cursor = RwSignal::new(None::<Option<String>>);
+    let more_error = RwSignal::new(None::<ApiErr>);
+    Effect::new(move |_| {
+        filters.track();
+        more.set(Vec::new());
+        more_cursor.set(None);
+        more_error.set(None);
+    });
+    let remember = move |items: &[Session]| {
+        impersonators.update(|m| {
+            for s in items {
+                m.insert(s.impersonator.id, s.impersonator.name.clone());
+            }
+        });
+        targets.update(|m| {
+            for s in items {
+                m.insert(s.target.id, s.target.name.clone());
+            }
+        });
+    };
+    let load_more = {
+        let api = api.clone();
+        move |cursor: String| {
+            let api = api.clone();
+            let f = filters.get_untracked();
+            spawn_local(async move {
+                match api.audit_sessions(&f.query(Some(&cursor))).await {
+                    Ok(page) => {
+                        remember(&page.items);
+                        more.update(|m| m.extend(page.items));
+                        more_cursor.set(Some(page.next_cursor));
+                    }
+                    Err(e) => {
+                        more_error.set(Some(e));
+                    }
+                }
+            });
+        }
+    };
+
+    let id_filter = |ev: &leptos::ev::Event| event_target_value(ev).parse::<Id>().ok();
+
     view! {
         <AdminFrame>
             <h1 tabindex="-1">"Audit"</h1>
+            <Transition fallback=|| view! { <Skeleton rows=1 /> }>
+                {move || Suspend::new(async move {
+                    match verify.await {
+                        Ok(v) if v.ok => {
+                            view! {
+                                <p class="verify verify-ok" role="status">
+                                    {format!(
+                                        "The audit trail is intact: all {} events verified, none altered or removed.",
+                                        v.events,
+                                    )}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Ok(v) => {
+                            let at = v
+                                .first_bad
+                                .map(|b| format!(" at event #{b}"))
+                                .unwrap_or_default();
+                            view! {
+                                <p class="verify verify-bad" role="alert">
+                                    {format!(
+                                        "The audit trail is broken{at}: events from there on may have been altered or removed ({} events checked).",
+                                        v.events,
+                                    )}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Err(e) if e.code() == Some(ErrorCode::NotAllowed) => {
+                            view! {
+                                <p class="hint">"Verifying the whole audit trail is for administrators."</p>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => {
+                            view! { <ErrorPanel error=e retry=Callback::new(move |_| verify.refetch()) /> }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+            <h2>"Sessions"</h2>
+            <div class="filters" role="group" aria-label="Filter sessions">
+                <div class="field">
+                    <label for="audit-impersonator">"Impersonator"</label>
+                    <select
+                        id="audit-impersonator"
+                        on:change=move |ev| filters.update(|f| f.impersonator = id_filter(&ev))
+                    >
+                        <option value="">"Anyone"</option>
+                        {move || {
+                            impersonators
+                                .get()
+                                .into_iter()
+                                .map(|(id, name)| {
+                                    view! {
+                                        <option
+                                            value=id.to_string()
+                                            selected=move || filters.with(|f| f.impersonator == Some(id))
+                                        >
+                                            {name}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="audit-user">"Viewed user"</label>
+                    <select
+                        id="audit-user"
+                        on:change=move |ev| filters.update(|f| f.user = id_filter(&ev))
+                    >
+                        <option value="">"Anyone"</option>
+                        {move || {
+                            targets
+                                .get()
+                                .into_iter()
+                                .map(|(id, name)| {
+                                    view! {
+                                        <option
+                                            value=id.to_string()
+                                            selected=move || filters.with(|f| f.user == Some(id))
+                                        >
+                                            {name}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="audit-from">"From"</label>
+                    <input
+                        id="audit-from"
+                        type="date"
+                        on:change=move |ev| filters.update(|f| f.from = event_target_value(&ev))
+                    />
+                </div>
+                <div class="field">
+                    <label for="audit-to">"To"</label>
+                    <input
+                        id="audit-to"
+                        type="date"
+                        on:change=move |ev| filters.update(|f| f.to = event_target_value(&ev))
+                    />
+                </div>
+                <div class="field">
+                    <label for="audit-ended">"How it ended"</label>
+                    <select
+                        id="audit-ended"
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            filters
+                                .update(|f| {
+                                    f.end_reason = END_REASONS.into_iter().find(|r| r.as_str() == v);
+                                })
+                        }
+                    >
+                        <option value="">"Any way"</option>
+                        {END_REASONS
+                            .into_iter()
+                            .map(|r| view! { <option value=r.as_str()>{end_reason_label(r)}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+            </div>
+            <p class="hint">{move || format!("Times in {}, your timezone.", tz.get_value())}</p>
+            <Transition fallback=|| view! { <Skeleton rows=6 /> }>
+                {move || {
+                    let load_more = load_more.clone();
+                    Suspend::new(async move {
+                        match first_page.await {
+                            Ok(page) => {
+                                remember(&page.items);
+                                let Page { items, next_cursor } = page;
+                                if items.is_empty() {
+                                    return view! { <Empty text="No sessions match these filters." /> }
+                                        .into_any();
+                                }
+                                let cursor = move || {
+                                    more_cursor.get().unwrap_or_else(|| next_cursor.clone())
+                                };
+                                view! {
+                                    <div class="table-wrap">
+                                        <table class="data">
+                                            <caption class="visually-hidden">"Impersonation sessions, newest first"</caption>
+                                            <thead>
+                                                <tr>
+                                                    <th scope="col">"Session"</th>
+                                                    <th scope="col">"Impersonator"</th>
+                                                    <th scope="col">"Viewed user"</th>
+                                                    <th scope="col">"Reason"</th>
+                                                    <th scope="col">"Started"</th>
+                                                    <th scope="col">"How it ended"</th>
+                                                    <th scope="col">"Pages"</th>
+                                                </tr>
+                                            </thead>
+                                            <tbody>{session_rows(items, tz.get_value(), selected)}</tbody>
+                                            <tbody>
+                                                {move || session_rows(more.get(), tz.get_value(), selected)}
+                                            </tbody>
+                                        </table>
+                                    </div>
+                                    {move || more_error.get().map(|e| view! { <ErrorPanel error=e /> })}
+                                    {move || {
+                                        let load_more = load_more.clone();
+                                        cursor()
+                                            .map(|c| {
+                                                view! {
+                                                    <button
+                                                        type="button"
+                                                        class="btn btn-secondary"
+                                                        on:click=move |_| load_more(c.clone())
+                                                    >
+                                                        "Load more"
+                                                    </button>
+                                                }
+                                            })
+                                    }}
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => {
+                                view! {
+                                    <ErrorPanel error=e retry=Callback::new(move |_| first_page.refetch()) />
+                                }
+                                    .into_any()
+                            }
+                        }
+                    })
+                }}
+            </Transition>
+            {move || selected.get().map(|id| view! { <SessionEvents id=id tz=tz.get_value() /> })}
         </AdminFrame>
+    }
+}
+
+fn session_rows(items: Vec<Session>, tz: String, selected: RwSignal<Option<Id>>) -> impl IntoView {
+    items
+        .into_iter()
+        .map(|s| {
+            let id = s.id;
+            view! {
+                <tr>
+                    <th scope="row">
+                        <button
+                            type="button"
+                            class="btn btn-secondary"
+                            aria-pressed=move || (selected.get() == Some(id)).to_string()
+                            aria-controls="audit-events"
+                            on:click=move |_| selected.set(Some(id))
+                        >
+                            {format!("#{id} events")}
+                        </button>
+                    </th>
+                    <td><bdi>{s.impersonator.name.clone()}</bdi></td>
+                    <td><bdi>{s.target.name.clone()}</bdi></td>
+                    <td>
+                        {s.reason_category.label()}
+                        <span class="cell-sub">{s.reason.clone()}</span>
+                    </td>
+                    <td>{time::format_ts(&s.started_at, &tz, Style::DateTime)}</td>
+                    <td>{how_ended(&s)}</td>
+                    <td>{s.pages_viewed}</td>
+                </tr>
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+fn SessionEvents(id: Id, tz: String) -> impl IntoView {
+    let api = ApiClient::expect();
+    let events = LocalResource::new(move || {
+        let api = api.clone();
+        async move { api.audit_events(id).await }
+    });
+    view! {
+        <section class="card" id="audit-events" aria-labelledby="audit-events-title">
+            <h2 id="audit-events-title">{format!("Events of session #{id}, in order")}</h2>
+            <Transition fallback=|| view! { <Skeleton rows=5 /> }>
+                {move || {
+                    let tz = tz.clone();
+                    Suspend::new(async move {
+                        match events.await {
+                            Ok(page) if page.items.is_empty() => {
+                                view! { <Empty text="No events recorded for this session." /> }.into_any()
+                            }
+                            Ok(page) => event_table(page.items, &tz).into_any(),
+                            Err(e) => {
+                                view! { <ErrorPanel error=e retry=Callback::new(move |_| events.refetch()) /> }
+                                    .into_any()
+                            }
+                        }
+                    })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+fn event_table(items: Vec<AuditEvent>, tz: &str) -> impl IntoView {
+    view! {
+        <div class="table-wrap events">
+            <table class="data">
+                <thead>
+                    <tr>
+                        <th scope="col">"#"</th>
+                        <th scope="col">"Time"</th>
+                        <th scope="col">"Event"</th>
+                        <th scope="col">"Request"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Detail"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {items
+                        .into_iter()
+                        .map(|e| {
+                            let request = match (&e.method, &e.path) {
+                                (Some(m), Some(p)) => format!("{m} {p}"),
+                                (None, Some(p)) => p.clone(),
+                                _ => String::new(),
+                            };
+                            view! {
+                                <tr>
+                                    <td>{e.id}</td>
+                                    <td>{time::format_ts(&e.at, tz, Style::DateTime)}</td>
+                                    <th scope="row">{e.kind.replace('_', " ")}</th>
+                                    <td class="mono">{request}</td>
+                                    <td>{e.status.map(|s| s.to_string()).unwrap_or_default()}</td>
+                                    <td>{e.detail.unwrap_or_default()}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }

@@ -1,13 +1,511 @@
-//! Runs: filters, paging, the 30-day chart, and one run's detail.
+//! Runs: filters (assignment, status) kept in the address, cursor paging with
+//! "Load more", the 30-day chart, and one run's detail.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_params_map, use_query_map},
+    NavigateOptions,
+};
+use viewas_api::{
+    routes::path, AssignmentSummary, ErrorCode, RunDetail, RunStatus, RunSummary, RunTrigger,
+    RunsPage,
+};
+
+use crate::{
+    api::{encode, ApiClient, ApiErr},
+    components::{Empty, ErrorPanel, RunsChart, Skeleton},
+    pages::{
+        assignments::{run_badge, run_status, viewed_user},
+        first_name,
+    },
+    time::{self, Style},
+};
+
+pub const PAGE_SIZE: u32 = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RunFilters {
+    pub assignment_id: Option<i64>,
+    pub status: Option<RunStatus>,
+}
+
+impl RunFilters {
+    /// The view path for one page of runs.
+    pub fn api_path(&self, cursor: Option<&str>) -> String {
+        let mut p = format!("{}?limit={PAGE_SIZE}", path::runs());
+        if let Some(a) = self.assignment_id {
+            p.push_str(&format!("&assignment_id={a}"));
+        }
+        if let Some(s) = self.status {
+            p.push_str(&format!("&status={}", s.as_str()));
+        }
+        if let Some(c) = cursor {
+            p.push_str(&format!("&cursor={}", encode(c)));
+        }
+        p
+    }
+
+    /// The address of the runs page with these filters.
+    pub fn page_href(&self) -> String {
+        let mut q = Vec::new();
+        if let Some(a) = self.assignment_id {
+            q.push(format!("assignment_id={a}"));
+        }
+        if let Some(s) = self.status {
+            q.push(format!("status={}", s.as_str()));
+        }
+        if q.is_empty() {
+            "/session/runs".into()
+        } else {
+            format!("/session/runs?{}", q.join("&"))
+        }
+    }
+}
+
+fn trigger_label(t: RunTrigger) -> &'static str {
+    match t {
+        RunTrigger::Schedule => "Schedule",
+        RunTrigger::Manual => "Manual",
+        RunTrigger::Api => "API",
+    }
+}
+
+fn run_rows(items: Vec<RunSummary>, tz: &str) -> impl IntoView {
+    items
+        .into_iter()
+        .map(|r| {
+            let started = time::format_ts(&r.started_at, tz, Style::DateTime);
+            let duration = r.duration_ms.map(time::duration_ms).unwrap_or_default();
+            view! {
+                <tr>
+                    <th scope="row">
+                        <A href=format!("/session/runs/{}", r.id)>{format!("#{}", r.id)}</A>
+                    </th>
+                    <td>{r.assignment_name}</td>
+                    <td>{run_badge(r.status)}</td>
+                    <td>{trigger_label(r.trigger)}</td>
+                    <td>{started}</td>
+                    <td>{duration}</td>
+                    <td class="cell-sub">{r.summary.unwrap_or_default()}</td>
+                </tr>
+            }
+        })
+        .collect_view()
+}
 
 #[component]
 pub fn RunsPage() -> impl IntoView {
-    view! { <h1 tabindex="-1">"Runs"</h1> }
+    let api = ApiClient::expect();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let user = viewed_user();
+    let tz = StoredValue::new(user.timezone.clone());
+    let first = first_name(&user);
+
+    let filters = Memo::new(move |_| {
+        let q = query.read();
+        RunFilters {
+            assignment_id: q.get("assignment_id").and_then(|s| s.parse().ok()),
+            status: q.get("status").and_then(|s| RunStatus::parse(&s)),
+        }
+    });
+
+    let assignments = LocalResource::new({
+        let api = api.clone();
+        move || {
+            let api = api.clone();
+            async move {
+                api.view::<Vec<AssignmentSummary>>(&path::assignments())
+                    .await
+            }
+        }
+    });
+
+    let first_page = LocalResource::new({
+        let api = api.clone();
+        move || {
+            let api = api.clone();
+            let f = filters.get();
+            async move { api.view::<RunsPage>(&f.api_path(None)).await }
+        }
+    });
+
+    // Pages after the first, appended by "Load more"; reset by a new filter.
+    let more = RwSignal::new(Vec::<RunSummary>::new());
+    let more_cursor = RwSignal::new(None::<Option<String>>);
+    let loading_more = RwSignal::new(false);
+    let more_error = RwSignal::new(None::<ApiErr>);
+    Effect::new(move |_| {
+        filters.track();
+        more.set(Vec::new());
+        more_cursor.set(None);
+        more_error.set(None);
+    });
+
+    let load_more = {
+        let api = api.clone();
+        move |cursor: String| {
+            let api = api.clone();
+            let f = filters.get_untracked();
+            loading_more.set(true);
+            more_error.set(None);
+            spawn_local(async move {
+                let answer = api.view::<RunsPage>(&f.api_path(Some(&cursor))).await;
+                if filters.try_get_untracked().as_ref() != Some(&f) {
+                    return;
+                }
+                loading_more.try_set(false);
+                match answer {
+                    Ok(page) => {
+                        more.update(|m| m.extend(page.items));
+                        more_cursor.set(Some(page.next_cursor));
+                    }
+                    Err(e) => {
+                        more_error.set(Some(e));
+                    }
+                }
+            });
+        }
+    };
+
+    let set_filter = move |f: RunFilters| {
+        navigate(
+            &f.page_href(),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    };
+    let set_assignment = {
+        let set_filter = set_filter.clone();
+        move |ev: leptos::ev::Event| {
+            let mut f = filters.get_untracked();
+            f.assignment_id = event_target_value(&ev).parse().ok();
+            set_filter(f);
+        }
+    };
+    let set_status = move |ev: leptos::ev::Event| {
+        let mut f = filters.get_untracked();
+        f.status = RunStatus::parse(&event_target_value(&ev));
+        set_filter(f);
+    };
+
+    view! {
+        <h1 tabindex="-1">"Runs"</h1>
+        <div class="filters" role="group" aria-label="Filter runs">
+            <div class="field">
+                <label for="filter-assignment">"Assignment"</label>
+                <select
+                    id="filter-assignment"
+                    on:change=set_assignment
+                    prop:value=move || {
+                        filters.get().assignment_id.map(|a| a.to_string()).unwrap_or_default()
+                    }
+                >
+                    <option value="">"All assignments"</option>
+                    <Transition>
+                        {move || Suspend::new(async move {
+                            let selected = filters.get_untracked().assignment_id;
+                            assignments
+                                .await
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|a| {
+                                    view! {
+                                        <option value=a.id.to_string() selected=selected == Some(a.id)>
+                                            {a.name}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()
+                        })}
+                    </Transition>
+                </select>
+            </div>
+            <div class="field">
+                <label for="filter-status">"Status"</label>
+                <select
+                    id="filter-status"
+                    on:change=set_status
+                    prop:value=move || {
+                        filters.get().status.map(|s| s.as_str().to_string()).unwrap_or_default()
+                    }
+                >
+                    <option value="">"Any status"</option>
+                    {RunStatus::ALL
+                        .into_iter()
+                        .map(|s| {
+                            view! {
+                                <option
+                                    value=s.as_str()
+                                    selected=move || filters.get().status == Some(s)
+                                >
+                                    {run_status(s)}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+        </div>
+        <Transition fallback=|| view! { <Skeleton rows=8 /> }>
+            {move || {
+                let first = first.clone();
+                let load_more = load_more.clone();
+                Suspend::new(async move {
+                    match first_page.await {
+                        Ok(page) => {
+                            let days = page.daily.clone().unwrap_or_default();
+                            let first_cursor = page.next_cursor.clone();
+                            let empty = page.items.is_empty();
+                            let rows = run_rows(page.items, &tz.get_value());
+                            let cursor = move || {
+                                more_cursor.get().unwrap_or_else(|| first_cursor.clone())
+                            };
+                            view! {
+                                <RunsChart days=days />
+                                {if empty {
+                                    view! {
+                                        <Empty text=format!("{first} has no runs that match these filters.") />
+                                    }
+                                        .into_any()
+                                } else {
+                                    view! {
+                                        <div class="table-wrap">
+                                            <table class="data">
+                                                <caption class="visually-hidden">"Runs, newest first"</caption>
+                                                <thead>
+                                                    <tr>
+                                                        <th scope="col">"Run"</th>
+                                                        <th scope="col">"Assignment"</th>
+                                                        <th scope="col">"Status"</th>
+                                                        <th scope="col">"Trigger"</th>
+                                                        <th scope="col">"Started"</th>
+                                                        <th scope="col">"Duration"</th>
+                                                        <th scope="col">"Summary"</th>
+                                                    </tr>
+                                                </thead>
+                                                <tbody>{rows}</tbody>
+                                                <tbody>
+                                                    {move || run_rows(more.get(), &tz.get_value())}
+                                                </tbody>
+                                            </table>
+                                        </div>
+                                    }
+                                        .into_any()
+                                }}
+                                {move || more_error.get().map(|e| view! { <ErrorPanel error=e /> })}
+                                <div class="load-more">
+                                    {move || {
+                                        let load_more = load_more.clone();
+                                        cursor()
+                                            .map(|c| {
+                                                view! {
+                                                    <button
+                                                        type="button"
+                                                        class="btn btn-secondary"
+                                                        disabled=move || loading_more.get()
+                                                        on:click=move |_| load_more(c.clone())
+                                                    >
+                                                        {move || {
+                                                            if loading_more.get() { "Loading…" } else { "Load more" }
+                                                        }}
+                                                    </button>
+                                                }
+                                            })
+                                    }}
+                                    <p class="hint" role="status">
+                                        {move || {
+                                            let n = more.with(Vec::len);
+                                            if n > 0 { format!("{n} more runs loaded.") } else { String::new() }
+                                        }}
+                                    </p>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => {
+                            view! {
+                                <ErrorPanel error=e retry=Callback::new(move |_| first_page.refetch()) />
+                            }
+                                .into_any()
+                        }
+                    }
+                })
+            }}
+        </Transition>
+    }
 }
 
 #[component]
 pub fn RunDetailPage() -> impl IntoView {
-    view! { <h1 tabindex="-1">"Run"</h1> }
+    let api = ApiClient::expect();
+    let params = use_params_map();
+    let user = viewed_user();
+    let tz = user.timezone.clone();
+    let first = first_name(&user);
+    let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
+    let detail = LocalResource::new(move || {
+        let api = api.clone();
+        let id = id.get();
+        async move {
+            match id {
+                Some(id) => api.view::<RunDetail>(&path::run(id)).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    view! {
+        <p class="crumbs">
+            <A href="/session/runs">"Runs"</A>
+        </p>
+        <Transition fallback=move || {
+            view! {
+                <h1 tabindex="-1">
+                    {move || id.get().map(|i| format!("Run #{i}")).unwrap_or_else(|| "Run".into())}
+                </h1>
+                <Skeleton rows=8 />
+            }
+        }>
+            {move || {
+                let tz = tz.clone();
+                let first = first.clone();
+                Suspend::new(async move {
+                    match detail.await {
+                        Ok(Some(r)) => view! { <RunDetailView r=r tz=tz /> }.into_any(),
+                        Ok(None) => run_missing(&first).into_any(),
+                        Err(e) if e.code() == Some(ErrorCode::NotFound) => {
+                            run_missing(&first).into_any()
+                        }
+                        Err(e) => {
+                            view! {
+                                <h1 tabindex="-1">"Run"</h1>
+                                <ErrorPanel error=e retry=Callback::new(move |_| detail.refetch()) />
+                            }
+                                .into_any()
+                        }
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+fn run_missing(first: &str) -> impl IntoView {
+    view! {
+        <h1 tabindex="-1">"Run not found"</h1>
+        <Empty text=format!("This run does not exist or is not one of {first}'s.") />
+    }
+}
+
+#[component]
+fn RunDetailView(r: RunDetail, tz: String) -> impl IntoView {
+    let RunDetail {
+        run: s,
+        steps,
+        result,
+        error,
+    } = r;
+    let started = time::format_ts(&s.started_at, &tz, Style::DateTime);
+    let finished = s
+        .finished_at
+        .as_deref()
+        .map(|f| time::format_ts(f, &tz, Style::DateTime))
+        .unwrap_or_else(|| "Not finished".into());
+    view! {
+        <h1 tabindex="-1">{format!("Run #{} · {}", s.id, s.assignment_name)}</h1>
+        <section class="card" aria-labelledby="run-overview">
+            <h2 id="run-overview">"Overview"</h2>
+            <dl class="facts">
+                <dt>"Status"</dt>
+                <dd>{run_badge(s.status)}</dd>
+                <dt>"Assignment"</dt>
+                <dd>
+                    <A href=format!("/session/assignments/{}", s.assignment_id)>
+                        {s.assignment_name.clone()}
+                    </A>
+                </dd>
+                <dt>"Trigger"</dt>
+                <dd>{trigger_label(s.trigger)}</dd>
+                <dt>"Started"</dt>
+                <dd>{started}</dd>
+                <dt>"Finished"</dt>
+                <dd>{finished}</dd>
+                <dt>"Duration"</dt>
+                <dd>{s.duration_ms.map(time::duration_ms).unwrap_or_else(|| "—".into())}</dd>
+            </dl>
+            {s.summary.clone().map(|x| view! { <p>{x}</p> })}
+        </section>
+        {error
+            .map(|e| {
+                view! {
+                    <section class="card" aria-labelledby="run-error">
+                        <h2 id="run-error">"Error"</h2>
+                        <pre class="run-error">{e}</pre>
+                    </section>
+                }
+            })}
+        {result
+            .map(|x| {
+                view! {
+                    <section class="card" aria-labelledby="run-result">
+                        <h2 id="run-result">"Result"</h2>
+                        <pre>{x}</pre>
+                    </section>
+                }
+            })}
+        <section class="card steps" aria-labelledby="run-steps">
+            <h2 id="run-steps">"Steps"</h2>
+            {if steps.is_empty() {
+                view! { <Empty text="This run has no steps recorded." /> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="data">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"#"</th>
+                                    <th scope="col">"Step"</th>
+                                    <th scope="col">"Status"</th>
+                                    <th scope="col">"Started"</th>
+                                    <th scope="col">"Duration"</th>
+                                    <th scope="col">"Output"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {steps
+                                    .into_iter()
+                                    .map(|st| {
+                                        view! {
+                                            <tr>
+                                                <td>{st.position}</td>
+                                                <th scope="row">{st.name}</th>
+                                                <td>{run_badge(st.status)}</td>
+                                                <td>
+                                                    {st
+                                                        .started_at
+                                                        .as_deref()
+                                                        .map(|x| time::format_ts(x, &tz, Style::TimeSeconds))
+                                                        .unwrap_or_default()}
+                                                </td>
+                                                <td>{st.duration_ms.map(time::duration_ms).unwrap_or_default()}</td>
+                                                <td>
+                                                    {(!st.output.is_empty())
+                                                        .then(|| view! { <pre>{st.output}</pre> })}
+                                                </td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
 }

@@ -1,8 +1,96 @@
-//! The user's workspace: settings, time zone, members, connections.
+//! The user's workspace: settings, time zone, members, connections (status
+//! only; no secrets ever reach the browser).
 
 use leptos::prelude::*;
+use viewas_api::{routes::path, Workspace};
+
+use crate::{
+    api::ApiClient,
+    components::{admin_frame::role_label, Empty, ErrorPanel, Skeleton},
+    pages::assignments::ConnectionsTable,
+};
 
 #[component]
 pub fn WorkspacePage() -> impl IntoView {
-    view! { <h1 tabindex="-1">"Workspace"</h1> }
+    let api = ApiClient::expect();
+    let ws = LocalResource::new(move || {
+        let api = api.clone();
+        async move { api.view::<Workspace>(&path::workspace()).await }
+    });
+    view! {
+        <h1 tabindex="-1">"Workspace"</h1>
+        <Transition fallback=|| view! { <Skeleton rows=8 /> }>
+            {move || Suspend::new(async move {
+                match ws.await {
+                    Ok(w) => view! { <WorkspaceView w=w /> }.into_any(),
+                    Err(e) => {
+                        view! { <ErrorPanel error=e retry=Callback::new(move |_| ws.refetch()) /> }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn WorkspaceView(w: Workspace) -> impl IntoView {
+    view! {
+        <div class="grid-2">
+            <section class="card" aria-labelledby="ws-settings">
+                <h2 id="ws-settings">"Settings"</h2>
+                <dl class="facts">
+                    <dt>"Name"</dt>
+                    <dd>{w.name.clone()}</dd>
+                    <dt>"Time zone"</dt>
+                    <dd>{w.timezone.clone()}</dd>
+                    {w
+                        .settings
+                        .iter()
+                        .map(|s| view! { <dt>{s.key.clone()}</dt> <dd>{s.value.clone()}</dd> })
+                        .collect_view()}
+                </dl>
+            </section>
+            <section class="card" aria-labelledby="ws-members">
+                <h2 id="ws-members">"Members"</h2>
+                {if w.members.is_empty() {
+                    view! { <Empty text="No other members." /> }.into_any()
+                } else {
+                    view! {
+                        <div class="table-wrap">
+                            <table class="data">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Name"</th>
+                                        <th scope="col">"Email"</th>
+                                        <th scope="col">"Role"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {w
+                                        .members
+                                        .iter()
+                                        .map(|m| {
+                                            view! {
+                                                <tr>
+                                                    <th scope="row"><bdi>{m.name.clone()}</bdi></th>
+                                                    <td>{m.email.clone()}</td>
+                                                    <td>{role_label(m.role)}</td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }
+                        .into_any()
+                }}
+            </section>
+        </div>
+        <section class="card" aria-labelledby="ws-connections">
+            <h2 id="ws-connections">"Connections"</h2>
+            <ConnectionsTable connections=w.connections.clone() />
+        </section>
+    }
 }
