@@ -118,6 +118,7 @@ pub struct SessionContext {
     ended: RwSignal<Option<EndedSession>>,
     now: RwSignal<f64>,
     is_active: Memo<bool>,
+    secs_left: Memo<i64>,
 }
 
 impl SessionContext {
@@ -154,12 +155,18 @@ impl SessionContext {
         }
         let active = RwSignal::new(restored);
         let is_active = Memo::new(move |_| active.with(Option::is_some));
+        let now = RwSignal::new(now_ms());
+        let secs_left = Memo::new(move |_| {
+            let now = now.get();
+            active.with(|a| a.as_ref().map_or(0, |a| a.seconds_left_at(now)))
+        });
         SessionContext {
             auth,
             active,
             ended: RwSignal::new(None),
-            now: RwSignal::new(now_ms()),
+            now,
             is_active,
+            secs_left,
         }
     }
 
@@ -167,8 +174,11 @@ impl SessionContext {
         expect_context::<SessionContext>()
     }
 
+    /// Ticks four times a second (browsers delay timers, so a one-second
+    /// tick would drift by up to a second); the countdown is a memo, so the
+    /// page only changes when the whole second does.
     fn start_clock(self) {
-        let interval = gloo_timers::callback::Interval::new(1000, move || {
+        let interval = gloo_timers::callback::Interval::new(250, move || {
             self.now.try_set(now_ms());
         });
         let stored = StoredValue::new_local(Some(interval));
@@ -261,12 +271,7 @@ impl SessionContext {
 
     /// Seconds left in the active session by the ticking clock (0 without one).
     pub fn seconds_left(&self) -> Signal<i64> {
-        let active = self.active;
-        let now = self.now;
-        Signal::derive(move || {
-            let now = now.get();
-            active.with(|a| a.as_ref().map_or(0, |a| a.seconds_left_at(now)))
-        })
+        self.secs_left.into()
     }
 
     // ------------------------------------------------------------ changing

@@ -1,30 +1,57 @@
 //! The banner: who is being viewed, isolated from bidi tricks, read-only,
-//! time left.
+//! time left, and the five-minute warning.
 
 use leptos::{mount::mount_to, prelude::*};
 use leptos_router::components::Router;
-use viewas::{components::Banner, provide_app_contexts};
+use viewas::{components::Banner, provide_app_contexts, session::EndCause};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use crate::support::*;
 
+fn mount_banner(
+    t: &FakeTransport,
+    target: viewas_api::User,
+    secs: i64,
+) -> (
+    web_sys::HtmlElement,
+    Box<dyn std::any::Any>,
+    viewas::session::SessionContext,
+) {
+    use std::{cell::RefCell, rc::Rc};
+    let el = container();
+    let slot = Rc::new(RefCell::new(None));
+    let out = slot.clone();
+    let arc = t.arc();
+    let handle = mount_to(el.clone(), move || {
+        let (ctx, _) = provide_app_contexts(arc);
+        ctx.start(started(target, 7, secs));
+        *out.borrow_mut() = Some(ctx);
+        view! {
+            <Router>
+                <Banner />
+            </Router>
+        }
+    });
+    let ctx = slot.borrow_mut().take().expect("context");
+    (el, Box::new(handle), ctx)
+}
+
+fn banner_text(el: &web_sys::HtmlElement) -> String {
+    el.query_selector("section[role=region][aria-label='Impersonation session']")
+        .unwrap()
+        .expect("the banner is a region named 'Impersonation session'")
+        .text_content()
+        .unwrap_or_default()
+}
+
 #[wasm_bindgen_test]
 async fn banner_says_who_is_viewed_and_that_it_is_read_only() {
     reset();
-    let el = container();
     let t = FakeTransport::always(200, "{}");
-    let _dispose = mount_to(el.clone(), move || {
-        let (ctx, _) = provide_app_contexts(t.arc());
-        ctx.start(started(alice(), 7, 1800));
-        view! { <Router><Banner /></Router> }
-    });
+    let (el, _dispose, _) = mount_banner(&t, alice(), 1800);
     settle().await;
 
-    let region = el
-        .query_selector("section[role=region][aria-label='Impersonation session']")
-        .unwrap()
-        .expect("the banner is a named region");
-    let text = region.text_content().unwrap_or_default();
+    let text = banner_text(&el);
     assert!(
         text.starts_with("Viewing as Alice Novak (alice@acme.example)"),
         "{text}"
@@ -43,4 +70,84 @@ async fn banner_says_who_is_viewed_and_that_it_is_read_only() {
         "{buttons:?}"
     );
     assert!(buttons.iter().any(|b| b == "Exit"), "{buttons:?}");
+    assert_eq!(t.calls(), 0, "showing the banner requests nothing");
+}
+
+#[wasm_bindgen_test]
+async fn a_name_with_bidi_controls_and_markup_cannot_rewrite_the_banner() {
+    reset();
+    let mut hostile = alice();
+    // U+202E (right-to-left override) would reverse everything after it if
+    // the name were not isolated; the markup must stay text.
+    hostile.name = "Mal\u{202E}<b>lory</b> admin".into();
+    let t = FakeTransport::always(200, "{}");
+    let (el, _dispose, _) = mount_banner(&t, hostile.clone(), 1800);
+    settle().await;
+
+    let title = find(&el, ".banner-title");
+    // "Viewing as " is the title's own first text node, outside any <bdi>.
+    let first = title.first_child().expect("a first node");
+    assert_eq!(first.node_type(), web_sys::Node::TEXT_NODE);
+    assert_eq!(first.text_content().as_deref(), Some("Viewing as "));
+    // The name sits whole inside a <bdi> that isolates it.
+    let bdi = find(&el, ".banner-title bdi");
+    assert_eq!(bdi.tag_name(), "BDI");
+    assert_eq!(bdi.text_content().unwrap_or_default(), hostile.name);
+    assert!(
+        el.query_selector(".banner b").unwrap().is_none(),
+        "markup was parsed"
+    );
+    assert!(banner_text(&el).starts_with("Viewing as Mal\u{202E}<b>lory</b> admin ("));
+    // The browser agrees: the <bdi> is isolated (unicode-bidi: isolate).
+    let style = web_sys::window()
+        .unwrap()
+        .get_computed_style(&bdi)
+        .unwrap()
+        .expect("a computed style");
+    assert_eq!(style.get_property_value("unicode-bidi").unwrap(), "isolate");
+}
+
+#[wasm_bindgen_test]
+async fn the_countdown_ticks_and_warns_five_minutes_before_the_end() {
+    reset();
+    let t = FakeTransport::always(200, "{}");
+    let (el, _dispose, ctx) = mount_banner(&t, alice(), 302);
+    settle().await;
+    let banner = find(&el, ".banner");
+    let before = text_of(&el, ".time-left");
+    assert!(before == "05:02" || before == "05:01", "{before}");
+    assert!(!banner.class_list().contains("banner-warning"));
+    assert_eq!(text_of(&el, "[aria-live=assertive]"), "");
+
+    // Under three seconds later it is inside the last five minutes.
+    sleep_ms(2600).await;
+    let after = text_of(&el, ".time-left");
+    assert!(
+        ["05:00", "04:59", "04:58"].contains(&after.as_str()),
+        "{after} ({} s)",
+        ctx.seconds_left().get_untracked()
+    );
+    assert!(banner.class_list().contains("banner-warning"));
+    assert!(
+        text_of(&el, "[aria-live=assertive]").contains("less than five minutes"),
+        "the warning is announced"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_countdown_reaching_zero_ends_the_session_as_expired() {
+    reset();
+    let t = FakeTransport::always(200, "{}");
+    let (_el, _dispose, ctx) = mount_banner(&t, alice(), 2);
+    settle().await;
+    assert!(ctx.active_untracked().is_some());
+    sleep_ms(3100).await;
+    assert!(
+        ctx.active_untracked().is_none(),
+        "still active after expiry"
+    );
+    let ended = ctx.ended_untracked().expect("an ended session");
+    assert_eq!(ended.cause, EndCause::Expired);
+    assert_eq!(session_item("viewas.session"), None);
+    assert_eq!(t.calls(), 0, "expiry needs no request");
 }

@@ -177,3 +177,87 @@ pub async fn settle() {
         sleep_ms(10).await;
     }
 }
+
+/// Provides the app's contexts over `t` under a mounted owner and hands them
+/// out; dropping the returned handle disposes them (clock, tab listener).
+pub fn contexts(
+    t: &FakeTransport,
+) -> (
+    Box<dyn std::any::Any>,
+    viewas::session::SessionContext,
+    viewas::api::ApiClient,
+) {
+    use leptos::prelude::*;
+    use std::{cell::RefCell, rc::Rc};
+    let slot = Rc::new(RefCell::new(None));
+    let out = slot.clone();
+    let arc = t.arc();
+    let handle = leptos::mount::mount_to(container(), move || {
+        let (ctx, api) = viewas::provide_app_contexts(arc);
+        *out.borrow_mut() = Some((ctx, api));
+        view! { <span></span> }
+    });
+    let (ctx, api) = slot.borrow_mut().take().expect("contexts were provided");
+    (Box::new(handle), ctx, api)
+}
+
+pub fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+pub fn respond(status: u16, body: impl Into<String>) -> Result<HttpResponse, TransportError> {
+    Ok(HttpResponse {
+        status,
+        body: body.into(),
+    })
+}
+
+pub fn local_storage_len() -> u32 {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.length().ok())
+        .unwrap_or(0)
+}
+
+pub fn session_item(key: &str) -> Option<String> {
+    web_sys::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .and_then(|s| s.get_item(key).ok().flatten())
+}
+
+pub fn click(root: &web_sys::HtmlElement, selector: &str) {
+    let el: web_sys::HtmlElement = root
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("no {selector}"))
+        .unchecked_into();
+    el.click();
+}
+
+pub fn key(target: &web_sys::HtmlElement, k: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(k);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init)
+        .expect("a keyboard event");
+    target.dispatch_event(&ev).expect("dispatched");
+}
+
+pub fn type_into(input: &web_sys::HtmlElement, value: &str) {
+    let i: &web_sys::HtmlInputElement = input.unchecked_ref();
+    i.set_value(value);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict("input", &init).expect("an input event");
+    input.dispatch_event(&ev).expect("dispatched");
+}
+
+pub fn find(root: &web_sys::HtmlElement, selector: &str) -> web_sys::HtmlElement {
+    root.query_selector(selector)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("no {selector} in {}", root.inner_html()))
+        .unchecked_into()
+}
