@@ -86,11 +86,27 @@ async fn malformed_json_and_wrong_types_are_bad_request() {
 async fn bodies_over_64_kib_are_413_in_the_error_shape() {
     let t = TestApp::new().await;
     let admin = t.login(ADMIN).await;
+    let (id, _) = t.start(&admin, ALICE).await;
     let big = json!({"text": "x".repeat(65 * 1024)}).to_string();
+    let path = format!("/api/impersonations/{id}/notes");
+    // Declared too large: refused before anything reads the body.
+    let mut req = raw(
+        Method::POST,
+        &path,
+        Some(&admin),
+        Some("application/json"),
+        big.clone(),
+    );
+    req.headers_mut()
+        .insert(header::CONTENT_LENGTH, big.len().into());
+    let r = t.send(req).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.code(), "payload_too_large");
+    // Undeclared: the JSON extractor stops at the limit.
     let r = t
         .send(raw(
             Method::POST,
-            "/api/impersonations/1/notes",
+            &path,
             Some(&admin),
             Some("application/json"),
             big.clone(),
@@ -98,6 +114,7 @@ async fn bodies_over_64_kib_are_413_in_the_error_shape() {
         .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.code(), "payload_too_large");
+    assert_eq!(t.count("SELECT COUNT(*) FROM notes"), 0);
     // Without a Content-Length (streamed), the JSON extractor stops at the limit.
     let stream = futures_like_stream(big);
     let r = t

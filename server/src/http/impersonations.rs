@@ -1,6 +1,7 @@
 //! Starting, reading, ending and annotating impersonation sessions.
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
@@ -15,7 +16,7 @@ use super::extractor::Caller;
 use super::{AppError, AppState};
 use crate::auth::new_token;
 use crate::store::audit::{self, NewEvent};
-use crate::store::rows::{session_by_id, SessionRow};
+use crate::store::rows::{session_by_id, Account, SessionRow};
 use crate::store::sessions::{self, StartArgs, StartOutcome};
 
 /// Longest note, in characters.
@@ -42,22 +43,31 @@ struct StartBody {
     ticket: Option<String>,
 }
 
+/// Who may start a session: a signed-in administrator or partner. Checked
+/// before the body is read, so a refused caller learns nothing about it.
+struct Starter(Account);
+
+impl FromRequestParts<AppState> for Starter {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match Caller::from_request_parts(parts, state).await? {
+            Caller::Impersonation { .. } => Err(AppError::not_allowed(
+                "You cannot start a session from inside another session",
+            )),
+            Caller::Login(u) if u.account.role == Role::User => {
+                Err(AppError::not_allowed(crate::rules::NOT_STAFF))
+            }
+            Caller::Login(u) => Ok(Starter(u.account)),
+        }
+    }
+}
+
 async fn start(
     State(state): State<AppState>,
-    caller: Caller,
+    Starter(me): Starter,
     Json(body): Json<StartBody>,
 ) -> Result<(StatusCode, axum::Json<StartedImpersonation>), AppError> {
-    let me = match caller {
-        Caller::Login(u) => u.account,
-        Caller::Impersonation { .. } => {
-            return Err(AppError::not_allowed(
-                "You cannot start a session from inside another session",
-            ))
-        }
-    };
-    if me.role == Role::User {
-        return Err(AppError::not_allowed(crate::rules::NOT_STAFF));
-    }
     let category = ReasonCategory::parse(&body.reason_category).ok_or_else(|| {
         AppError::InvalidReason(
             "Choose a reason category: support_request, diagnose_issue, audit or onboarding."
@@ -223,13 +233,15 @@ async fn add_note(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<viewas_api::NewNote>,
+    // Read the body only after the caller is known to be allowed.
+    body: Result<Json<viewas_api::NewNote>, AppError>,
 ) -> Result<(StatusCode, axum::Json<Note>), AppError> {
     let id = parse_id(&id)?;
     let (access, row) = access(&state, &caller, id).await?;
     let Access::Owner { actor_id } = access else {
         return Err(AppError::not_allowed("Only the impersonator can add notes"));
     };
+    let Json(body) = body?;
     // The impersonation token dies with its session; the impersonator's own
     // sign-in may still annotate it afterwards (for the summary).
     if matches!(caller, Caller::Impersonation { .. }) && !row.is_active() {

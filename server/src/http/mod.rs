@@ -27,6 +27,69 @@ use crate::clock::Clock;
 use crate::store::Store;
 pub use error::AppError;
 
+/// Who may call a route: one cell per route of the authorisation matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No token needed.
+    Anyone,
+    /// Any sign-in token (admin, partner, user); impersonation tokens → 403.
+    Signed,
+    /// Administrators and partners (partners within their scope).
+    Staff,
+    /// Administrators only.
+    Admin,
+    /// The session's impersonator with either token; administrators may read.
+    SessionOwner,
+    /// Impersonation token of an active session, GET only (the view gate).
+    View,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ApiRoute {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+const fn r(method: &'static str, path: &'static str, access: Access) -> ApiRoute {
+    ApiRoute {
+        method,
+        path,
+        access,
+    }
+}
+
+/// Every non-view API route and who may call it, for reviewers and for
+/// table-driven tests (view routes are `viewas_api::VIEW_ROUTES`, all
+/// [`Access::View`]). A test checks that each of these is routed.
+pub const API_ROUTES: &[ApiRoute] = &[
+    r("GET", "/api/health", Access::Anyone),
+    r("POST", "/api/auth/login", Access::Anyone),
+    r("POST", "/api/auth/logout", Access::Signed),
+    r("GET", "/api/me", Access::Signed),
+    r("GET", "/api/me/access-history", Access::Signed),
+    r("GET", "/api/users", Access::Staff),
+    r("POST", "/api/impersonations", Access::Staff),
+    r("GET", "/api/impersonations/{id}", Access::SessionOwner),
+    r("POST", "/api/impersonations/{id}/end", Access::SessionOwner),
+    r(
+        "POST",
+        "/api/impersonations/{id}/notes",
+        Access::SessionOwner,
+    ),
+    r(
+        "POST",
+        "/api/impersonations/{id}/export",
+        Access::SessionOwner,
+    ),
+    r("GET", "/api/audit/sessions", Access::Staff),
+    r("GET", "/api/audit/events", Access::Staff),
+    r("GET", "/api/audit/verify", Access::Admin),
+    r("POST", "/api/admin/users/{id}/disable", Access::Admin),
+    r("POST", "/api/admin/users/{id}/enable", Access::Admin),
+    r("POST", "/api/admin/users/{id}/role", Access::Admin),
+];
+
 /// Largest request body accepted (DESIGN: 64 KiB).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
