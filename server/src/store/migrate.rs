@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use super::DbResult;
+use super::{DbError, DbResult};
 
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
 
@@ -12,6 +12,12 @@ pub const LATEST: i64 = 1;
 
 pub fn migrate(conn: &Connection) -> DbResult<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > LATEST {
+        // An older binary must not guess at a newer schema.
+        return Err(DbError::Other(format!(
+            "the database is at schema version {current}, newer than this server's {LATEST}"
+        )));
+    }
     for &(version, sql) in MIGRATIONS {
         if version <= current {
             continue;
@@ -39,5 +45,13 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, LATEST);
+    }
+
+    #[test]
+    fn a_newer_database_is_refused() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = {}", LATEST + 1))
+            .unwrap();
+        assert!(migrate(&conn).is_err());
     }
 }
