@@ -11,3 +11,6 @@ mod support;
 mod banner;
 mod context;
 mod guard;
+mod routing;
+mod search;
+mod timezone;
