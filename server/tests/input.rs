@@ -186,6 +186,31 @@ async fn unknown_api_paths_are_json_404_never_the_spa() {
 }
 
 #[tokio::test]
+async fn static_files_are_gzipped_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<html>spa</html>").unwrap();
+    std::fs::write(
+        dir.path().join("app.js"),
+        "console.log('x');\n".repeat(2000),
+    )
+    .unwrap();
+    let t = TestApp::with(Settings {
+        dist: dir.path().to_path_buf(),
+        ..Default::default()
+    })
+    .await;
+    let req = Request::builder()
+        .uri("/app.js")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .unwrap();
+    let r = t.send(req).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::CONTENT_ENCODING], "gzip");
+    assert!(r.headers.contains_key(header::CONTENT_SECURITY_POLICY));
+}
+
+#[tokio::test]
 async fn a_missing_spa_build_is_explained() {
     let t = TestApp::new().await;
     let r = t.call(Method::GET, "/", None, None).await;

@@ -20,6 +20,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -161,6 +163,13 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed });
     let spa = web::spa(&state.settings.dist);
     api.fallback(move |req: Request| web::fallback(spa.clone(), req))
+        // A panicking handler answers 500 in the error shape; inside the
+        // view gate, so even that answer gets its audit row.
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                AppError::Internal("a handler panicked".into()).into_response()
+            },
+        ))
         // The one enforcement layer for /api/view/*: it wraps every route
         // and the fallback, so no view path is reachable around it.
         .layer(middleware::from_fn_with_state(state.clone(), view::enforce))
@@ -178,6 +187,9 @@ pub fn app(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
+        // The wasm bundle is megabytes; gzip it for tablets on slow links.
+        // (No brotli: on-the-fly brotli of that bundle costs too much CPU.)
+        .layer(CompressionLayer::new().no_br())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
