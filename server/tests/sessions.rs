@@ -94,6 +94,8 @@ async fn one_active_session_per_impersonator() {
     let r = t.try_start(&admin, BOB).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "already_impersonating");
+    // The answer names the open session, which the sign-in token may end.
+    assert_eq!(r.body["active_session_id"], id);
     // Another admin may view the same user meanwhile.
     let support = t.login(SUPPORT).await;
     t.start(&support, ALICE).await;

@@ -26,8 +26,10 @@ pub enum AppError {
     NotAllowed(String),
     #[error("not found")]
     NotFound,
+    /// Carries the active session's id, so the console can offer to end it
+    /// (the impersonator's sign-in token may end it).
     #[error("already impersonating")]
-    AlreadyImpersonating,
+    AlreadyImpersonating(Option<i64>),
     #[error("{0}")]
     InvalidReason(String),
     #[error("read-only")]
@@ -69,7 +71,7 @@ impl AppError {
                 ErrorCode::NotFound,
                 "Nothing here.".into(),
             ),
-            AlreadyImpersonating => (
+            AlreadyImpersonating(_) => (
                 StatusCode::CONFLICT,
                 ErrorCode::AlreadyImpersonating,
                 "You already have an active session; end it before starting another.".into(),
@@ -122,7 +124,13 @@ impl IntoResponse for AppError {
             tracing::error!("internal error: {detail}");
         }
         let (status, code, message) = self.parts();
-        let mut res = (status, axum::Json(ApiError::new(code, message))).into_response();
+        let mut body = serde_json::to_value(ApiError::new(code, message)).unwrap_or_default();
+        // Extra fields beside `error` are allowed by the contract.
+        if let (AppError::AlreadyImpersonating(Some(id)), Some(obj)) = (&self, body.as_object_mut())
+        {
+            obj.insert("active_session_id".into(), (*id).into());
+        }
+        let mut res = (status, axum::Json(body)).into_response();
         if let AppError::TooManyRequests { retry_after } = self {
             if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);

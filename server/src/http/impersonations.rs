@@ -117,7 +117,9 @@ async fn start(
         }
         Err(StartOutcome::TargetNotFound) => Err(AppError::NotFound),
         Err(StartOutcome::NotAllowed(why)) => Err(AppError::not_allowed(why)),
-        Err(StartOutcome::AlreadyImpersonating(_)) => Err(AppError::AlreadyImpersonating),
+        Err(StartOutcome::AlreadyImpersonating(active)) => {
+            Err(AppError::AlreadyImpersonating(Some(active)))
+        }
         Err(StartOutcome::Started(_)) => Err(AppError::Internal("unreachable start".into())),
     }
 }
