@@ -725,28 +725,36 @@ pub fn seed(conn: &Connection, size: SeedSize, now: i64) -> DbResult<SeedReport>
         "INSERT INTO run_steps (run_id, position, name, status, started_at, duration_ms, output) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    // Drafts never run: spread the runs over assignments that do.
-    let runnable = |a: &&(i64, i64, &AssignmentSpec, &str)| a.3 != "draft";
-    let alice_asgs = asgs
-        .iter()
-        .filter(runnable)
-        .filter(|a| a.1 == 4)
-        .count()
-        .max(1) as i64;
-    let other_asgs = (asgs.iter().filter(runnable).count() as i64 - alice_asgs).max(1);
-    let (alice_runs, other_runs) = if full { (5_400, 46_000) } else { (300, 400) };
-    let per_other = other_runs / other_asgs + 1;
+    // Drafts never run. Runs are spread by how often each schedule fires
+    // (a 15-minute job runs far more than a monthly one), scaled so Alice
+    // and everyone else reach their totals.
+    let weight = |a: &(i64, i64, &AssignmentSpec, &str)| -> f64 {
+        if a.3 == "draft" {
+            0.0
+        } else {
+            schedule_weight(a.2.schedule)
+        }
+    };
+    let alice_weight: f64 = asgs.iter().filter(|a| a.1 == 4).map(weight).sum();
+    let other_weight: f64 = asgs.iter().filter(|a| a.1 != 4).map(weight).sum();
+    let (alice_runs, other_runs) = if full {
+        (5_400.0, 46_000.0)
+    } else {
+        (300.0, 400.0)
+    };
     let mut next_run = 1i64;
     type Step<'s> = (i64, &'s str, &'s str, Option<i64>, Option<i64>, String);
     let mut steps: Vec<Step<'_>> = Vec::new();
-    for &(asg, owner, spec, status) in &asgs {
+    for a in &asgs {
+        let &(asg, owner, spec, status) = a;
         if status == "draft" {
             continue;
         }
         let n = if owner == 4 {
-            alice_runs / alice_asgs + 1
+            (alice_runs * weight(a) / alice_weight.max(1.0)).ceil() as i64
         } else {
-            per_other + rng.range(0, per_other / 4 + 1)
+            let n = (other_runs * weight(a) / other_weight.max(1.0)).ceil() as i64;
+            n + rng.range(0, n / 4 + 1)
         };
         for k in 0..n {
             // The newest run of a few assignments is still in flight.
@@ -852,6 +860,20 @@ pub fn seed(conn: &Connection, size: SeedSize, now: i64) -> DbResult<SeedReport>
         }
     }
     Ok(rep)
+}
+
+/// Relative run frequency of a schedule.
+fn schedule_weight(schedule: &str) -> f64 {
+    match schedule {
+        s if s.contains("15 minutes") => 6.0,
+        s if s.contains("30 minutes") => 4.0,
+        s if s.contains("hour") => 3.0,
+        s if s.contains("weekday") || s.starts_with("Every day") => 1.5,
+        s if s.contains("quarter") => 0.05,
+        s if s.contains("month") => 0.1,
+        s if s.starts_with("Every ") => 0.4, // weekly: "Every Monday at …"
+        _ => 0.0,
+    }
 }
 
 fn ascii_slug(s: &str) -> String {
