@@ -330,3 +330,69 @@ async fn unicode_and_sql_in_text_are_just_data() {
         "Mal <b>lory</b> \u{202E}nimda\u{202C}"
     );
 }
+
+#[tokio::test]
+async fn hostile_input_never_makes_a_500() {
+    let t = TestApp::new().await;
+    let admin = t.login(ADMIN).await;
+    let (id, imp) = t.start(&admin, ALICE).await;
+    // Deeply nested JSON (under the size limit).
+    let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));
+    for path in [
+        "/api/auth/login".to_string(),
+        "/api/impersonations".to_string(),
+        format!("/api/impersonations/{id}/notes"),
+    ] {
+        let r = t
+            .send(raw(
+                Method::POST,
+                &path,
+                Some(&admin),
+                Some("application/json"),
+                deep.clone(),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(r.code(), "bad_request");
+    }
+    // Odd ids, limits and filters.
+    for (tok, path) in [
+        (&admin, "/api/impersonations/%00"),
+        (&admin, "/api/impersonations/1%27%20OR%201=1"),
+        (&admin, "/api/impersonations/..%2F..%2Fetc%2Fpasswd"),
+        (&admin, "/api/audit/events?session_id=abc"),
+        (
+            &admin,
+            "/api/audit/events?session_id=99999999999999999999999",
+        ),
+        (&admin, "/api/users?limit=99999999999999999999"),
+        (&admin, "/api/users?q=%00%E2%80%AE"),
+        (&imp, "/api/view/runs?limit=99999999999999999999"),
+        (&imp, "/api/view/runs?assignment_id=0"),
+        (&imp, "/api/view/runs?before=9999-99-99"),
+        (&imp, "/api/view/runs/%00"),
+        (&imp, "/api/view/assignments/1e9"),
+        (&imp, "/api/view/assignments/9223372036854775807"),
+    ] {
+        let r = t.get(path, tok).await;
+        assert!(
+            r.status.is_client_error() || r.status.is_success(),
+            "{path}: {}",
+            r.status
+        );
+        assert!(
+            r.body["error"]["code"].is_string() || r.status.is_success(),
+            "{path}: {}",
+            r.text
+        );
+    }
+    // HEAD and OPTIONS are not GET: refused like any write.
+    for m in [Method::HEAD, Method::OPTIONS] {
+        let r = t
+            .call(m.clone(), "/api/view/assignments", Some(&imp), None)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{m}");
+    }
+    let r = t.get("/api/audit/verify", &admin).await;
+    assert_eq!(r.body["ok"], true);
+}
