@@ -278,7 +278,7 @@ impl ApiClient {
             return Err(Refusal::SessionEnded);
         }
         if active.seconds_left_at(now_ms()) == 0 {
-            self.ctx.end_local(EndCause::Expired, None);
+            self.ctx.end_local(active.expiry_cause(), None);
             return Err(Refusal::SessionExpired);
         }
         if method != Method::Get {
@@ -436,6 +436,30 @@ impl ApiClient {
     pub async fn get_session(&self, id: Id) -> ApiResult<Session> {
         self.admin(Method::Get, format!("/api/impersonations/{id}"), None)
             .await
+    }
+
+    /// Ends one of the caller's sessions with the administrator's token
+    /// (its impersonator may end it with either token), e.g. one left open in
+    /// a closed tab that blocks starting a new one.
+    pub async fn end_session_as_impersonator(&self, id: Id) -> ApiResult<Session> {
+        self.admin(Method::Post, format!("/api/impersonations/{id}/end"), None)
+            .await
+    }
+
+    /// The caller's own session that is still active, if any.
+    pub async fn my_active_session(&self) -> ApiResult<Option<Session>> {
+        let me = self
+            .ctx
+            .auth_untracked()
+            .map(|a| a.user.id)
+            .ok_or(ApiErr::SignedOut)?;
+        let page = self
+            .audit_sessions(&format!("?impersonator={me}&limit=20"))
+            .await?;
+        Ok(page
+            .items
+            .into_iter()
+            .find(|s| s.status == SessionStatus::Active))
     }
 
     // ------------------------------------------------------------ in a session

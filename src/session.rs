@@ -38,6 +38,10 @@ pub struct ActiveSession {
     /// a skewed browser clock does not shorten or stretch it.
     #[serde(default)]
     pub deadline_ms: f64,
+    /// Browser clock at which the session ends for idleness unless a view
+    /// request comes first (each one moves it on). 0: no idle limit known.
+    #[serde(default)]
+    pub idle_deadline_ms: f64,
 }
 
 impl ActiveSession {
@@ -49,16 +53,48 @@ impl ActiveSession {
         } else {
             s.seconds_left.max(0) as f64 * 1000.0
         };
-        ActiveSession {
+        let mut active = ActiveSession {
             token: started.token,
             session: started.session,
             deadline_ms: now_ms + span,
+            idle_deadline_ms: 0.0,
+        };
+        active.touch(now_ms);
+        active
+    }
+
+    /// A view request was answered at `now_ms`: the idle clock restarts.
+    pub fn touch(&mut self, now_ms: f64) {
+        let idle = self.session.idle_timeout_secs;
+        self.idle_deadline_ms = if idle > 0 {
+            now_ms + idle as f64 * 1000.0
+        } else {
+            0.0
+        };
+    }
+
+    /// When the session ends if nothing happens: its maximum or its idle
+    /// limit, whichever comes first (the server's `seconds_left` too).
+    pub fn ends_at_ms(&self) -> f64 {
+        if self.idle_deadline_ms > 0.0 {
+            self.deadline_ms.min(self.idle_deadline_ms)
+        } else {
+            self.deadline_ms
+        }
+    }
+
+    /// Why the session ends when its clock runs out.
+    pub fn expiry_cause(&self) -> EndCause {
+        if self.idle_deadline_ms > 0.0 && self.idle_deadline_ms < self.deadline_ms {
+            EndCause::Idle
+        } else {
+            EndCause::Expired
         }
     }
 
     /// Whole seconds left at `now_ms`, never negative.
     pub fn seconds_left_at(&self, now_ms: f64) -> i64 {
-        ((self.deadline_ms - now_ms) / 1000.0).ceil().max(0.0) as i64
+        ((self.ends_at_ms() - now_ms) / 1000.0).ceil().max(0.0) as i64
     }
 }
 
@@ -67,8 +103,10 @@ impl ActiveSession {
 pub enum EndCause {
     /// Exit in this tab.
     Exit,
-    /// The countdown reached zero.
+    /// The countdown reached the session's maximum length.
     Expired,
+    /// The countdown reached the idle limit (no view request for a while).
+    Idle,
     /// The server answered 401 `session_ended`.
     EndedByServer,
     /// Another tab exited (BroadcastChannel).
@@ -80,6 +118,7 @@ impl EndCause {
         match self {
             EndCause::Exit => "exit",
             EndCause::Expired => "expiry",
+            EndCause::Idle => "idle",
             EndCause::EndedByServer => "ended_by_server",
             EndCause::OtherTab => "exit",
         }
@@ -134,7 +173,10 @@ impl SessionContext {
         // the server's token dies by itself at the same moment).
         Effect::new(move |_| {
             if ctx.is_active.get() && ctx.seconds_left().get() == 0 {
-                ctx.end_local(EndCause::Expired, None);
+                let cause = ctx
+                    .active
+                    .with_untracked(|a| a.as_ref().map(ActiveSession::expiry_cause));
+                ctx.end_local(cause.unwrap_or(EndCause::Expired), None);
             }
         });
         ctx
@@ -311,9 +353,13 @@ impl SessionContext {
     }
 
     /// Counts a view page answered by the server (the summary's fallback when
-    /// the server cannot be asked).
+    /// the server cannot be asked) and restarts the idle clock, as the server
+    /// does.
     pub fn count_page_view(&self) {
-        self.update_active(|a| a.session.pages_viewed += 1);
+        self.update_active(|a| {
+            a.session.pages_viewed += 1;
+            a.touch(now_ms());
+        });
     }
 
     fn update_active(&self, f: impl FnOnce(&mut ActiveSession)) {

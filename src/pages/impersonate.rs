@@ -366,9 +366,9 @@ fn policy_words(item: &UserSearchItem) -> String {
 
 fn start_error(e: &ApiErr) -> String {
     match e.code() {
-        Some(ErrorCode::AlreadyImpersonating) => format!(
-            "You already have an active session (from another tab or device). End it there, or wait for it to expire. ({e})"
-        ),
+        Some(ErrorCode::AlreadyImpersonating) => {
+            "You already have an active session, perhaps in another tab or on another device. Only one is allowed at a time.".to_string()
+        }
         Some(ErrorCode::NotAllowed) => format!("Not allowed: {e}"),
         _ => e.to_string(),
     }
@@ -383,6 +383,8 @@ pub fn StartForm(item: UserSearchItem, on_cancel: Callback<()>) -> impl IntoView
     let reason = RwSignal::new(String::new());
     let ticket = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    let conflict = RwSignal::new(false);
+    let last_request = StoredValue::new(None::<StartImpersonation>);
     let select_ref = NodeRef::<html::Select>::new();
     let user_id = item.user.id;
     let name = item.user.name.clone();
@@ -396,6 +398,7 @@ pub fn StartForm(item: UserSearchItem, on_cancel: Callback<()>) -> impl IntoView
 
     let count = move || reason.with(|r| r.trim().chars().count());
 
+    let end_other_api = api.clone();
     let start = Action::new_local(move |req: &StartImpersonation| {
         let api = api.clone();
         let navigate = navigate.clone();
@@ -407,10 +410,35 @@ pub fn StartForm(item: UserSearchItem, on_cancel: Callback<()>) -> impl IntoView
                     navigate("/session/assignments", Default::default());
                 }
                 Err(e) => {
+                    conflict.try_set(e.code() == Some(ErrorCode::AlreadyImpersonating));
                     error.try_set(Some(start_error(&e)));
                 }
             }
         }
+    });
+
+    // Ends the caller's other session (left open somewhere), then starts again.
+    let end_other = Callback::new(move |_: ()| {
+        let api = end_other_api.clone();
+        spawn_local(async move {
+            let ended = match api.my_active_session().await {
+                Ok(Some(other)) => api.end_session_as_impersonator(other.id).await.map(|_| ()),
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            };
+            match ended {
+                Ok(()) => {
+                    conflict.try_set(false);
+                    error.try_set(None);
+                    if let Some(req) = last_request.try_get_value().flatten() {
+                        start.dispatch(req);
+                    }
+                }
+                Err(e) => {
+                    error.try_set(Some(format!("The other session could not be ended: {e}")));
+                }
+            }
+        });
     });
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -427,12 +455,15 @@ pub fn StartForm(item: UserSearchItem, on_cancel: Callback<()>) -> impl IntoView
             return;
         }
         error.set(None);
-        start.dispatch(StartImpersonation {
+        conflict.set(false);
+        let req = StartImpersonation {
             user_id,
             reason_category: cat,
             reason: reason_text.trim().to_string(),
             ticket: ticket_opt.map(str::to_string),
-        });
+        };
+        last_request.set_value(Some(req.clone()));
+        start.dispatch(req);
     };
 
     view! {
@@ -487,7 +518,14 @@ pub fn StartForm(item: UserSearchItem, on_cancel: Callback<()>) -> impl IntoView
                     />
                 </div>
                 <Show when=move || error.with(Option::is_some)>
-                    <p class="form-error" role="alert">{move || error.get()}</p>
+                    <div class="form-error" role="alert">
+                        <p>{move || error.get()}</p>
+                        <Show when=move || conflict.get()>
+                            <button type="button" class="btn btn-secondary" on:click=move |_| end_other.run(())>
+                                "End my other session and start this one"
+                            </button>
+                        </Show>
+                    </div>
                 </Show>
                 <div class="form-actions">
                     <button

@@ -17,16 +17,28 @@ use crate::{
 
 /// How it ended, in words. The server's record wins; the client's own
 /// reason fills in when the server has not said (or could not be asked).
-pub fn how_it_ended(s: &Session, local: Option<EndCause>, tz: &str) -> String {
+pub fn how_it_ended(s: &Session, local: Option<&EndedSession>, tz: &str) -> String {
     let at = |ts: Option<&str>| {
         ts.map(|t| time::format_ts(t, tz, Style::Time))
             .unwrap_or_default()
     };
-    match (s.end_reason, local) {
-        (Some(EndReason::Expiry), _) | (None, Some(EndCause::Expired)) => {
+    match (s.end_reason, local.map(|l| l.cause)) {
+        (Some(EndReason::Expiry), _) => {
             let when = s.ended_at.as_deref().unwrap_or(&s.expires_at);
             format!("Session expired at {}", at(Some(when)))
         }
+        (None, Some(EndCause::Expired)) => {
+            let when = local.map_or(f64::NAN, |l| l.at_ms);
+            format!(
+                "Session expired at {}",
+                time::format_ms(when, tz, Style::Time)
+            )
+        }
+        (None, Some(EndCause::Idle)) => format!(
+            "Ended after {} minutes without activity at {}",
+            s.idle_timeout_secs / 60,
+            time::format_ms(local.map_or(f64::NAN, |l| l.at_ms), tz, Style::Time)
+        ),
         (Some(EndReason::Idle), _) => format!(
             "Ended after {} minutes without activity at {}",
             s.idle_timeout_secs / 60,
@@ -176,8 +188,7 @@ pub fn SummaryPage() -> impl IntoView {
 #[component]
 fn SummaryView(s: Session, local: Option<EndedSession>) -> impl IntoView {
     let tz = local_zone();
-    let cause = local.as_ref().map(|l| l.cause);
-    let how = how_it_ended(&s, cause, &tz);
+    let how = how_it_ended(&s, local.as_ref(), &tz);
     let duration = duration_words(&s, local.as_ref().map(|l| l.at_ms));
     let record = markdown(&s, &how, &duration, &tz);
     let copy_status = RwSignal::new(None::<String>);
