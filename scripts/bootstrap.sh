@@ -5,8 +5,9 @@
 #   wasm32 target, clippy, rustfmt   (rustup)
 #   trunk 0.21.14                    (cargo install; Trunk 0.22 needs a newer rustc)
 #   wasm-bindgen-cli = Cargo.lock    (cargo install; Trunk runs offline and uses it)
-#   chromium, chromium-driver,       (apt; the only browser tests may use)
-#   binaryen (wasm-opt)
+#   chromium, chromium-driver        (apt; the only browser tests may use)
+#   binaryen's wasm-opt 132          (npm ci in tools/; Debian's 108 miscompiles
+#                                     the externref table of current wasm-bindgen output)
 #   e2e npm packages                 (npm ci in e2e/)
 set -euo pipefail
 
@@ -81,28 +82,35 @@ else
     fail "cargo install wasm-bindgen-cli --version $WBG"
 fi
 
-step "Debian chromium, chromium-driver, binaryen (wasm-opt)"
+step "Debian chromium and chromium-driver"
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
-command -v wasm-opt >/dev/null || missing+=(binaryen)
 if [ ${#missing[@]} -eq 0 ]; then
-  ok "$(chromium --version 2>/dev/null | head -1); $(wasm-opt --version 2>/dev/null)"
+  ok "$(chromium --version 2>/dev/null | head -1)"
 else
   apt_install "${missing[@]}"
 fi
 
-step "end-to-end suite packages (e2e/)"
 command -v node >/dev/null || fail "node not found: install Node.js 20 (Debian: nodejs npm)"
-# node_modules carries the hash of the lock file it was installed from.
-lock_hash="$(sha256sum e2e/package-lock.json | cut -d' ' -f1)"
-if [ "$(cat e2e/node_modules/.viewas-lock-hash 2>/dev/null)" = "$lock_hash" ]; then
-  ok "installed"
-else
-  # Browser test tools must use the system Chromium: never download a browser.
-  (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) ||
-    fail "npm ci in e2e/ (npm registry)"
-  echo "$lock_hash" >e2e/node_modules/.viewas-lock-hash
-fi
+
+# npm packages of a folder, installed from its lock file; node_modules keeps
+# the hash of the lock it came from, so an unchanged lock is not reinstalled.
+npm_folder() {
+  local dir="$1" what="$2" lock_hash
+  step "$what ($dir/)"
+  lock_hash="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$dir/node_modules/.viewas-lock-hash" 2>/dev/null)" = "$lock_hash" ]; then
+    ok "installed"
+  else
+    # Browser test tools must use the system Chromium: never download a browser.
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) ||
+      fail "npm ci in $dir/ (npm registry)"
+    echo "$lock_hash" >"$dir/node_modules/.viewas-lock-hash"
+  fi
+}
+
+npm_folder tools "wasm-opt 132 (binaryen from npm)"
+npm_folder e2e "end-to-end suite packages"
 
 step "ready"

@@ -1,5 +1,6 @@
 # Helpers shared by scripts/run.sh and scripts/test.sh.
-export PATH="$HOME/.cargo/bin:$PATH"
+# wasm-opt comes from tools/ (npm binaryen), ahead of any system one.
+export PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
