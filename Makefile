@@ -1,6 +1,6 @@
 # The two commands of the README. Each sets up what is missing first
 # (scripts/bootstrap.sh), so they work on a fresh machine.
-.PHONY: run test bootstrap
+.PHONY: run test bench bootstrap
 
 # Build the SPA and serve it with the demo data on http://127.0.0.1:8080.
 # Extra server flags: make run ARGS="--addr 127.0.0.1:9000"
@@ -14,3 +14,7 @@ test:
 
 bootstrap:
 	@scripts/bootstrap.sh
+
+# Benchmarks with budgets (bench/run.sh): prints figures, fails naming a budget.
+bench:
+	@bench/run.sh

@@ -20,11 +20,11 @@ export const PASSWORD = "duvo-demo";
  * Resolves once it prints its "listening on" line; `extraArgs` add flags
  * (e.g. `["--max-session", "20s"]`).
  */
-export async function startServer(extraArgs = [], env = {}) {
+export async function startServer(extraArgs = [], env = {}, { dist = DIST } = {}) {
   if (!existsSync(SERVER_BIN)) throw new Error(`server binary missing: ${SERVER_BIN} (run make test)`);
-  if (!existsSync(join(DIST, "index.html"))) throw new Error(`SPA not built: ${DIST}/index.html`);
+  if (!existsSync(join(dist, "index.html"))) throw new Error(`SPA not built: ${dist}/index.html`);
   const dir = mkdtempSync(join(tmpdir(), "viewas-e2e-"));
-  const args = ["--addr", "127.0.0.1:0", "--db", join(dir, "viewas.db"), "--dist", DIST, "--demo", ...extraArgs];
+  const args = ["--addr", "127.0.0.1:0", "--db", join(dir, "viewas.db"), "--dist", dist, "--demo", ...extraArgs];
   const child = spawn(SERVER_BIN, args, {
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -49,6 +49,7 @@ export async function startServer(extraArgs = [], env = {}) {
   });
   return {
     url,
+    pid: child.pid,
     log: () => log,
     async stop() {
       if (child.exitCode === null) {
