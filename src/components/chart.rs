@@ -100,7 +100,9 @@ pub fn svg(days: &[DayCount]) -> String {
             base - h_ok,
             base - h_ok - h_fail,
         ));
-        if i == 0 || i + 1 == days.len() || i % 7 == 0 {
+        // A label a week apart, and the last day unless a label is too near.
+        let last = i + 1 == days.len();
+        if i % 7 == 0 || (last && i % 7 >= 4) {
             out.push_str(&format!(
                 "<text x=\"{:.1}\" y=\"{}\" class=\"chart-label\">{}</text>",
                 x + bar / 2.0,
