@@ -217,6 +217,16 @@ pub struct StartedImpersonation {
     pub token: String,
 }
 
+/// `200` answer of the public `GET /api/config`: what the SPA must know
+/// before anyone signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PublicConfig {
+    /// Origins allowed to frame the console (CSP `frame-ancestors`, besides
+    /// the console's own) and so the only ones it may post session messages
+    /// to, e.g. `http://127.0.0.1:8090`.
+    pub partner_origins: Vec<String>,
+}
+
 // ---------------------------------------------------------------- views
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

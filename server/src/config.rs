@@ -64,6 +64,16 @@ pub struct Config {
         value_parser = parse_origin
     )]
     pub partner_origins: Vec<String>,
+
+    /// Serve the demo partner portal on this second address (another origin),
+    /// e.g. 127.0.0.1:8090; off when not given. Its origin is added to the
+    /// partner origins.
+    #[arg(long, env = "VIEWAS_PORTAL_ADDR")]
+    pub portal_addr: Option<SocketAddr>,
+
+    /// Directory of the demo partner portal's static page.
+    #[arg(long, env = "VIEWAS_PORTAL_DIR", default_value = "portal")]
+    pub portal_dir: PathBuf,
 }
 
 impl Config {
@@ -140,6 +150,20 @@ fn parse_seed_size(s: &str) -> Result<crate::seed::SeedSize, String> {
         "small" => Ok(crate::seed::SeedSize::Small),
         _ => Err("use `full` or `small`".into()),
     }
+}
+
+/// The origin a browser uses for a server bound to `addr`. An unspecified
+/// address (0.0.0.0, ::) is reached through loopback on this machine, so the
+/// printed URL and the CSP name that.
+pub fn origin_of(addr: SocketAddr) -> String {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr.ip() {
+            std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("http://{addr}")
 }
 
 /// An origin is `scheme://host[:port]`, nothing else: it goes verbatim into
@@ -225,5 +249,24 @@ mod tests {
         let c = Config::try_parse_from(["viewas-server", "--demo", "--no-demo"]).unwrap();
         assert!(!c.seed_demo());
         assert!(Config::try_parse_from(["viewas-server", "--max-session", "2h"]).is_err());
+        let c = Config::try_parse_from(["viewas-server"]).unwrap();
+        assert_eq!(c.portal_addr, None, "the portal is off by default");
+        assert_eq!(c.portal_dir, PathBuf::from("portal"));
+        let c =
+            Config::try_parse_from(["viewas-server", "--portal-addr", "127.0.0.1:8090"]).unwrap();
+        assert_eq!(c.portal_addr.unwrap().port(), 8090);
+    }
+
+    #[test]
+    fn origins_of_bound_addresses() {
+        assert_eq!(
+            origin_of("127.0.0.1:8090".parse().unwrap()),
+            "http://127.0.0.1:8090"
+        );
+        assert_eq!(
+            origin_of("0.0.0.0:8090".parse().unwrap()),
+            "http://127.0.0.1:8090"
+        );
+        assert_eq!(origin_of("[::]:81".parse().unwrap()), "http://[::1]:81");
     }
 }

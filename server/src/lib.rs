@@ -135,8 +135,16 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Adds `origin` to the partner origins unless it is there already.
+pub fn with_partner_origin(mut settings: Settings, origin: &str) -> Settings {
+    if !settings.partner_origins.iter().any(|o| o == origin) {
+        settings.partner_origins.push(origin.to_string());
+    }
+    settings
+}
+
 /// The binary: open and migrate the database, seed it if asked, bind, print
-/// the one "listening" line, serve until a signal.
+/// the "listening" line(s), serve until a signal.
 pub async fn run(config: Config) -> Result<(), String> {
     let store =
         Store::open(&config.db).map_err(|e| format!("cannot open {}: {e}", config.db.display()))?;
@@ -146,7 +154,7 @@ pub async fn run(config: Config) -> Result<(), String> {
             .await
             .map_err(|e| format!("seeding failed: {e}"))?;
     }
-    let settings = Settings {
+    let mut settings = Settings {
         max_session_secs: config.max_session.0,
         idle_timeout_secs: config.idle_timeout.0,
         partner_origins: config.partner_origins.clone(),
@@ -158,19 +166,62 @@ pub async fn run(config: Config) -> Result<(), String> {
             config.dist.display()
         );
     }
-    let state = AppState::new(store, clock, settings);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
-    // Scripts and the e2e harness wait for exactly this line.
+    // Both sockets are bound before anything is printed or served, so the
+    // portal's real origin (port 0 included) is in the console's CSP from
+    // the first response.
+    let portal = match config.portal_addr {
+        Some(portal_addr) => {
+            let l = tokio::net::TcpListener::bind(portal_addr)
+                .await
+                .map_err(|e| format!("cannot listen on {portal_addr} (portal): {e}"))?;
+            let bound = l
+                .local_addr()
+                .map_err(|e| format!("cannot read the portal's bound address: {e}"))?;
+            settings = with_partner_origin(settings, &config::origin_of(bound));
+            Some((l, bound))
+        }
+        None => None,
+    };
+    let state = AppState::new(store, clock, settings);
+
+    // Scripts and the e2e harness wait for exactly these lines, in this order.
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "viewas-server listening on http://{addr}");
+    if let Some((_, bound)) = &portal {
+        let _ = writeln!(out, "viewas-portal listening on http://{bound}");
+    }
     let _ = out.flush();
     drop(out);
-    launch(listener, state, shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))
+
+    // One signal stops both listeners.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let portal_task = portal.map(|(l, _)| {
+        let p = http::portal::Portal {
+            dir: config.portal_dir.clone(),
+            console_origin: config::origin_of(addr),
+        };
+        tokio::spawn(http::portal::launch_portal(l, p, stopped(stop_rx.clone())))
+    });
+    let served = launch(listener, state, stopped(stop_rx)).await;
+    if let Some(task) = portal_task {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!("portal: {e}"),
+            Err(e) => tracing::error!("portal task: {e}"),
+        }
+    }
+    served.map_err(|e| format!("server error: {e}"))
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod extractor;
 pub mod impersonations;
+pub mod portal;
 pub mod users;
 pub mod view;
 pub mod web;
@@ -66,6 +67,7 @@ const fn r(method: &'static str, path: &'static str, access: Access) -> ApiRoute
 /// [`Access::View`]). A test checks that each of these is routed.
 pub const API_ROUTES: &[ApiRoute] = &[
     r("GET", "/api/health", Access::Anyone),
+    r("GET", "/api/config", Access::Anyone),
     r("POST", "/api/auth/login", Access::Anyone),
     r("POST", "/api/auth/logout", Access::Signed),
     r("GET", "/api/me", Access::Signed),
@@ -154,6 +156,7 @@ pub fn app(state: AppState) -> Router {
     let csp = web::content_security_policy(&state.settings);
     let api = Router::new()
         .route("/api/health", get(health))
+        .route("/api/config", get(public_config))
         .merge(auth::router())
         .merge(users::router())
         .merge(impersonations::router())
@@ -194,8 +197,27 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The ceiling of the benchmarks: no state, no database, no allocation
+/// beyond the static body.
 async fn health() -> impl IntoResponse {
-    axum::Json(serde_json::json!({ "status": "ok" }))
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        r#"{"status":"ok"}"#,
+    )
+}
+
+/// Public: which parent origins the SPA may post session messages to. The
+/// same list as `frame-ancestors` (minus 'self'), so a frame the browser
+/// allowed is always one the SPA may talk to, and no other.
+async fn public_config(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::Json<viewas_api::PublicConfig> {
+    axum::Json(viewas_api::PublicConfig {
+        partner_origins: state.settings.partner_origins.clone(),
+    })
 }
 
 /// Refuses declared oversized bodies before anything reads them (chunked
