@@ -35,8 +35,10 @@ pub fn SessionFrame(children: ChildrenFn) -> impl IntoView {
                         <A href="/session/runs">"Runs"</A>
                         <A href="/session/workspace">"Workspace"</A>
                     </nav>
-                    <p class="zone-note">"Showing " <bdi>{zone}</bdi> "."</p>
-                    <main id="main" class="page session-page">{children()}</main>
+                    <main id="main" class="page session-page">
+                        <p class="zone-note">"Showing " <bdi>{zone}</bdi> "."</p>
+                        {children()}
+                    </main>
                 </div>
             })
         } else {
