@@ -26,8 +26,11 @@ function show(data) {
   }
 }
 
-const url = await consoleUrl();
-const origin = new URL(url).origin;
+// The console posts session messages to the origin named here, and only when
+// it is the frame's real parent and one of the server's partner origins.
+const url = new URL(await consoleUrl());
+url.searchParams.set("partner_origin", location.origin);
+const origin = url.origin;
 window.viewasMessages = [];
 window.addEventListener("message", (event) => {
   if (event.origin !== origin) return;
@@ -36,4 +39,4 @@ window.addEventListener("message", (event) => {
   window.viewasMessages.push(data);
   show(data);
 });
-frame.src = url;
+frame.src = url.href;
