@@ -134,7 +134,11 @@ fn focus_heading(tries: u32) {
             .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
         match heading {
             Some(h) => {
-                let _ = h.focus();
+                // The heading is at the top already; scrolling would move an
+                // embedding portal's page instead.
+                let options = web_sys::FocusOptions::new();
+                options.set_prevent_scroll(true);
+                let _ = h.focus_with_options(&options);
             }
             None if tries > 0 => focus_heading(tries - 1),
             None => {}
