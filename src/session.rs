@@ -356,9 +356,11 @@ impl SessionContext {
     /// the server cannot be asked) and restarts the idle clock, as the server
     /// does.
     pub fn count_page_view(&self) {
+        let now = now_ms();
+        self.now.try_set(now);
         self.update_active(|a| {
             a.session.pages_viewed += 1;
-            a.touch(now_ms());
+            a.touch(now);
         });
     }
 

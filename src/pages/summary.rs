@@ -202,9 +202,17 @@ fn SummaryView(s: Session, local: Option<EndedSession>) -> impl IntoView {
         move |_| {
             let record = record.clone();
             spawn_local(async move {
-                let clipboard = window().navigator().clipboard();
-                let done =
-                    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&record)).await;
+                // `navigator.clipboard` is missing outside secure contexts.
+                let navigator = window().navigator();
+                let has_clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into())
+                    .is_ok_and(|c| !c.is_undefined() && !c.is_null());
+                let done = if has_clipboard {
+                    wasm_bindgen_futures::JsFuture::from(navigator.clipboard().write_text(&record))
+                        .await
+                        .map(|_| ())
+                } else {
+                    Err(wasm_bindgen::JsValue::UNDEFINED)
+                };
                 copy_status.try_set(Some(match done {
                     Ok(_) => "Copied the support record to the clipboard.".into(),
                     Err(_) => {

@@ -13,4 +13,5 @@ mod context;
 mod guard;
 mod routing;
 mod search;
+mod summary;
 mod timezone;
