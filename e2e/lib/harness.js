@@ -26,20 +26,24 @@ export async function startServer(extraArgs = [], env = {}, { dist = DIST } = {}
   const dir = mkdtempSync(join(tmpdir(), "viewas-e2e-"));
   const args = ["--addr", "127.0.0.1:0", "--db", join(dir, "viewas.db"), "--dist", dist, "--demo", ...extraArgs];
   const child = spawn(SERVER_BIN, args, {
+    cwd: root, // relative defaults (portal/) resolve from the repository
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
   child.stderr.on("data", (d) => (log += d));
-  const url = await new Promise((ok, fail) => {
+  // With --portal-addr the server prints a second line for the partner portal.
+  const wantPortal = extraArgs.includes("--portal-addr");
+  const [url, portalUrl] = await new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`server did not start in 60 s:\n${log}`)), 60_000);
     let out = "";
     child.stdout.on("data", (d) => {
       out += d;
       const m = out.match(/viewas-server listening on (http:\/\/[\d.:]+)/);
-      if (m) {
+      const p = out.match(/viewas-portal listening on (http:\/\/[\d.:]+)/);
+      if (m && (p || !wantPortal)) {
         clearTimeout(timer);
-        ok(m[1]);
+        ok([m[1], p?.[1]]);
       }
     });
     child.on("exit", (code) => {
@@ -49,6 +53,7 @@ export async function startServer(extraArgs = [], env = {}, { dist = DIST } = {}
   });
   return {
     url,
+    portalUrl,
     pid: child.pid,
     log: () => log,
     async stop() {
