@@ -20,8 +20,12 @@ cat <<'TXT'
     bob@globex.example         user, Globex Retail (policy: silent)
     carol@initech.example      user, Initech (policy: notify)
 
-  Open the URL printed below. Ctrl-C stops the server.
+  Open the console at the first URL printed below; the second is the demo
+  partner portal (another origin) that embeds it: sign in there as
+  partner@northwind.example. Ctrl-C stops the server.
 
 TXT
+# The demo partner portal on a second origin (another port).
+export VIEWAS_PORTAL_ADDR="${VIEWAS_PORTAL_ADDR:-127.0.0.1:8090}"
 # exec: Ctrl-C reaches the server itself, which shuts down cleanly.
 exec target/release/viewas-server --demo "$@"
