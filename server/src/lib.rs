@@ -22,7 +22,7 @@ pub use http::{app, AppState, Settings};
 
 use clock::{Clock, SystemClock};
 use config::Config;
-use seed::SeedSize;
+use seed::{SeedOptions, SeedSize};
 use store::{sessions, Store};
 
 /// How often the sweeper ends sessions whose time is up (they also end
@@ -31,20 +31,31 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(2);
 
 /// Seeds the demo data when the database is empty; returns whether it did.
 pub async fn seed_if_empty(store: &Store, size: SeedSize, now: i64) -> store::DbResult<bool> {
+    seed_if_empty_with(store, size.into(), now).await
+}
+
+/// [`seed_if_empty`] with options (the runs scale).
+pub async fn seed_if_empty_with(
+    store: &Store,
+    opts: SeedOptions,
+    now: i64,
+) -> store::DbResult<bool> {
+    let size = opts.size;
     let started = Instant::now();
     let report = store
         .write(move |c| {
             if !seed::is_empty(c)? {
                 return Ok(None);
             }
-            seed::seed(c, size, now).map(Some)
+            seed::seed_with(c, opts, now).map(Some)
         })
         .await?;
     match report {
         Some(r) => {
             eprintln!(
-                "viewas-server: seeded demo data ({size:?}: {} orgs, {} users, {} connections, \
+                "viewas-server: seeded demo data ({size:?}, runs ×{}: {} orgs, {} users, {} connections, \
                  {} assignments, {} runs, {} steps) in {:.2} s",
+                opts.runs_scale,
                 r.orgs,
                 r.users,
                 r.connections,
@@ -150,7 +161,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         Store::open(&config.db).map_err(|e| format!("cannot open {}: {e}", config.db.display()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     if config.seed_demo() {
-        seed_if_empty(&store, config.demo_size, clock.now())
+        seed_if_empty_with(&store, config.demo_seed(), clock.now())
             .await
             .map_err(|e| format!("seeding failed: {e}"))?;
     }

@@ -9,7 +9,7 @@ use viewas_api::{AccessHistoryItem, EndReason, LoginRequest, LoginResponse, User
 use super::error::Json;
 use super::extractor::{ClientAddr, Signed};
 use super::{AppError, AppState};
-use crate::auth::{dummy_hash, new_token, verify_password, LOGIN_TOKEN_SECS};
+use crate::auth::{new_token, verify_password_pooled, LOGIN_TOKEN_SECS};
 use crate::clock::rfc3339;
 use crate::store::accounts::{self, TokenKind};
 use crate::store::rows::account_by_email;
@@ -50,16 +50,12 @@ async fn login(
         return Err(AppError::TooManyRequests { retry_after });
     }
 
-    // argon2 is deliberately slow: keep it off the async workers. Unknown
-    // accounts are checked against a dummy hash so both answers take as long.
-    let hash = found
-        .as_ref()
-        .and_then(|(_, h)| h.clone())
-        .unwrap_or_else(|| dummy_hash().to_string());
+    // argon2 is deliberately slow: keep it off the async workers, on its own
+    // two threads (see `verify_password_pooled`). Unknown accounts are
+    // checked against a dummy hash so both answers take as long.
+    let hash = found.as_ref().and_then(|(_, h)| h.clone());
     let password = body.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let ok = verify_password_pooled(password, hash).await;
     let account = match found {
         Some((account, Some(_))) if ok && !account.disabled => account,
         _ => {

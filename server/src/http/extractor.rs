@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
+use rusqlite::OptionalExtension;
 use viewas_api::Role;
 
 use super::{AppError, AppState};
@@ -34,6 +35,9 @@ pub enum Caller {
         token_id: i64,
         impersonator: Account,
         session: SessionRow,
+        /// The target user's organisation, read with the token so the view
+        /// gate needs no second trip to the database (None: user gone).
+        target_org_id: Option<i64>,
     },
 }
 
@@ -65,10 +69,17 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, Ap
                 Some(id) => session_by_id(c, id)?,
                 None => None,
             };
-            Ok(Some((t, account, session)))
+            let target_org = match &session {
+                Some(s) => c
+                    .prepare_cached("SELECT org_id FROM users WHERE id = ?1")?
+                    .query_row([s.target_id], |r| r.get::<_, i64>(0))
+                    .optional()?,
+                None => None,
+            };
+            Ok(Some((t, account, session, target_org)))
         })
         .await?;
-    let Some((token, Some(account), session)) = found else {
+    let Some((token, Some(account), session, target_org_id)) = found else {
         return Err(AppError::Unauthorized);
     };
     if !secret_matches(secret, &token.secret_hash) {
@@ -100,6 +111,7 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, Ap
                 token_id: token.id,
                 impersonator: account,
                 session,
+                target_org_id,
             })
         }
         (TokenKind::Impersonation, None) => Err(AppError::Unauthorized),

@@ -58,7 +58,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
 }
 
 async fn gate(state: &AppState, mut req: Request, next: Next) -> Result<Response, AppError> {
-    let (impersonator, session) = match resolve(state, req.headers()).await? {
+    let (impersonator, session, target_org_id) = match resolve(state, req.headers()).await? {
         Caller::Login(_) => {
             return Err(AppError::not_allowed(
                 "View routes need an impersonation token; start a session first",
@@ -67,8 +67,9 @@ async fn gate(state: &AppState, mut req: Request, next: Next) -> Result<Response
         Caller::Impersonation {
             impersonator,
             session,
+            target_org_id,
             ..
-        } => (impersonator, session),
+        } => (impersonator, session, target_org_id),
     };
     if !session.is_active() {
         return Err(AppError::SessionEnded);
@@ -103,13 +104,8 @@ async fn gate(state: &AppState, mut req: Request, next: Next) -> Result<Response
         state.store.write(record(404, "view")).await?;
         return Err(AppError::NotFound);
     };
-    let target = crate::store::rows::account_by_id;
-    let target_id = session.target_id;
-    let org_id = state
-        .store
-        .read(move |c| Ok(target(c, target_id)?.map(|a| a.org.id)))
-        .await?
-        .ok_or_else(|| AppError::Internal("session target is missing".into()))?;
+    let org_id =
+        target_org_id.ok_or_else(|| AppError::Internal("session target is missing".into()))?;
     req.extensions_mut().insert(ViewScope {
         session_id: session.id,
         impersonator_id: impersonator.id,

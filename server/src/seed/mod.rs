@@ -22,6 +22,34 @@ pub enum SeedSize {
     Small,
 }
 
+/// How many generated support administrators the demo has
+/// (support01..support60@duvo.example): one impersonator per concurrent
+/// session for the load benchmarks, since each may run only one session.
+pub const SUPPORT_AGENTS: usize = 60;
+
+/// The largest `runs_scale` accepted: 20× the full seed is about a million
+/// runs, already minutes of seeding.
+pub const MAX_RUNS_SCALE: f64 = 20.0;
+
+/// What to seed: the size, and a factor on the number of runs (everyone's,
+/// Alice's included) so a store can be grown for the benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeedOptions {
+    pub size: SeedSize,
+    /// 1.0: the normal counts. 0.1 on the full seed: ≈5,000 runs in all;
+    /// 10: ≈510,000 (Alice ≈54,000).
+    pub runs_scale: f64,
+}
+
+impl From<SeedSize> for SeedOptions {
+    fn from(size: SeedSize) -> Self {
+        SeedOptions {
+            size,
+            runs_scale: 1.0,
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SeedReport {
     pub orgs: i64,
@@ -440,6 +468,18 @@ const ERRORS: [&str; 8] = [
 
 /// Seeds an empty database. Runs inside the caller's transaction (the writer's).
 pub fn seed(conn: &Connection, size: SeedSize, now: i64) -> DbResult<SeedReport> {
+    seed_with(conn, size.into(), now)
+}
+
+/// [`seed`] with the runs scaled by `opts.runs_scale`.
+pub fn seed_with(conn: &Connection, opts: SeedOptions, now: i64) -> DbResult<SeedReport> {
+    if !(opts.runs_scale > 0.0 && opts.runs_scale <= MAX_RUNS_SCALE) {
+        return Err(DbError::Other(format!(
+            "runs scale {} is outside (0, {MAX_RUNS_SCALE}]",
+            opts.runs_scale
+        )));
+    }
+    let size = opts.size;
     let mut rng = Rng::new(SEED);
     let mut rep = SeedReport::default();
     let full = size == SeedSize::Full;
@@ -618,6 +658,27 @@ pub fn seed(conn: &Connection, size: SeedSize, now: i64) -> DbResult<SeedReport>
         owners.push((next_user, org));
         next_user += 1;
     }
+    // Support administrators for the load benchmarks. Added last and without
+    // drawing from `rng`, so every other row is what it was before them.
+    // One argon2 hash, shared: hashing 60 passwords would be most of the
+    // seed's time, and they are all the demo password anyway.
+    let support_hash =
+        hash_password(DEMO_PASSWORD, b"viewas-support-a", cost).map_err(DbError::Other)?;
+    for n in 1..=SUPPORT_AGENTS {
+        ins_user.execute(params![
+            next_user,
+            ORG_DUVO,
+            support_email(n),
+            format!("Support Agent {n:02}"),
+            "admin",
+            0,
+            "Europe/London",
+            support_hash,
+            Option::<i64>::None,
+            now - 30 * DAY
+        ])?;
+        next_user += 1;
+    }
     rep.users = next_user - 1;
 
     // ---- connections, per organisation
@@ -742,6 +803,7 @@ pub fn seed(conn: &Connection, size: SeedSize, now: i64) -> DbResult<SeedReport>
     } else {
         (300.0, 400.0)
     };
+    let (alice_runs, other_runs) = (alice_runs * opts.runs_scale, other_runs * opts.runs_scale);
     let mut next_run = 1i64;
     type Step<'s> = (i64, &'s str, &'s str, Option<i64>, Option<i64>, String);
     let mut steps: Vec<Step<'_>> = Vec::new();
@@ -862,6 +924,11 @@ pub fn seed(conn: &Connection, size: SeedSize, now: i64) -> DbResult<SeedReport>
     Ok(rep)
 }
 
+/// `support07@duvo.example` for 7.
+pub fn support_email(n: usize) -> String {
+    format!("support{n:02}@duvo.example")
+}
+
 /// Relative run frequency of a schedule.
 fn schedule_weight(schedule: &str) -> f64 {
     match schedule {
@@ -948,6 +1015,72 @@ mod tests {
             )
             .unwrap();
         assert!(recent >= 1_000, "{recent}");
+    }
+
+    #[test]
+    fn support_agents_are_admins_sharing_one_hash() {
+        let (conn, _) = seeded(SeedSize::Small);
+        let (n, hashes, role): (i64, i64, String) = conn
+            .query_row(
+                "SELECT COUNT(*), COUNT(DISTINCT password_hash), MIN(role) FROM users \
+                 WHERE email LIKE 'support__@duvo.example'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (n, hashes, role.as_str()),
+            (SUPPORT_AGENTS as i64, 1, "admin")
+        );
+        let hash: String = conn
+            .query_row(
+                "SELECT password_hash FROM users WHERE email = ?1",
+                [support_email(60)],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(crate::auth::verify_password(DEMO_PASSWORD, &hash));
+        // The fixed accounts keep their ids.
+        let alice: i64 = conn
+            .query_row(
+                "SELECT id FROM users WHERE email = 'alice@acme.example'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(alice, 4);
+    }
+
+    #[test]
+    fn runs_scale_multiplies_everyones_runs() {
+        let conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::migrate(&conn).unwrap();
+        let opts = SeedOptions {
+            size: SeedSize::Small,
+            runs_scale: 3.0,
+        };
+        let big = seed_with(&conn, opts, 1_790_000_000).unwrap();
+        let (_, normal) = seeded(SeedSize::Small);
+        let ratio = big.runs as f64 / normal.runs as f64;
+        assert!(
+            (2.7..3.3).contains(&ratio),
+            "{} vs {}",
+            big.runs,
+            normal.runs
+        );
+        let alice: i64 = conn
+            .query_row("SELECT COUNT(*) FROM runs WHERE owner_id = 4", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(alice >= 900, "{alice}");
+        let bad = SeedOptions {
+            size: SeedSize::Small,
+            runs_scale: 0.0,
+        };
+        let conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::migrate(&conn).unwrap();
+        assert!(seed_with(&conn, bad, 0).is_err());
     }
 
     #[test]

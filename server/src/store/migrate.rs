@@ -5,10 +5,13 @@ use rusqlite::Connection;
 
 use super::{DbError, DbResult};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_run_days.sql")),
+];
 
 /// The schema version this build expects.
-pub const LATEST: i64 = 1;
+pub const LATEST: i64 = 2;
 
 pub fn migrate(conn: &Connection) -> DbResult<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -35,6 +38,49 @@ pub fn migrate(conn: &Connection) -> DbResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `run_days` (0002) stays equal to counting `runs` directly through
+    /// inserts, updates and deletes, so the chart can trust it.
+    #[test]
+    fn run_days_follow_every_change_to_runs() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn).unwrap();
+        crate::seed::seed(&conn, crate::seed::SeedSize::Small, 1_790_000_000).unwrap();
+        let same = |c: &Connection| -> bool {
+            let direct: Vec<(i64, i64, i64, String, i64)> = c
+                .prepare(
+                    "SELECT owner_id, started_at / 86400, assignment_id, status, COUNT(*) FROM runs \
+                     GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+                )
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            let kept: Vec<(i64, i64, i64, String, i64)> = c
+                .prepare(
+                    "SELECT owner_id, day, assignment_id, status, n FROM run_days WHERE n > 0 \
+                     ORDER BY 1, 2, 3, 4",
+                )
+                .unwrap()
+                .query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            !direct.is_empty() && direct == kept
+        };
+        assert!(same(&conn), "after the seed");
+        conn.execute_batch(
+            "UPDATE runs SET status = 'failed' WHERE id % 7 = 0;
+             UPDATE runs SET started_at = started_at - 86400 WHERE id % 11 = 0;
+             DELETE FROM run_steps WHERE run_id % 13 = 0;
+             DELETE FROM runs WHERE id % 13 = 0;",
+        )
+        .unwrap();
+        assert!(same(&conn), "after updates and deletes");
+    }
 
     #[test]
     fn migrating_twice_is_a_no_op() {

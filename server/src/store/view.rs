@@ -178,44 +178,51 @@ fn run_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunSummary> {
 }
 
 /// One page of runs, newest first, plus the (started_at, id) key of its last
-/// row when more may follow. Keyset paging on the (owner, started_at desc,
-/// id desc) index: no OFFSET, constant cost per page.
+/// row when more may follow. Keyset paging: the SQL names only the filters
+/// in use, and the cursor is a row-value comparison, so SQLite turns it into
+/// a range on the (owner, started_at desc, id desc) index (or the
+/// assignment's) — no OFFSET and no `?n IS NULL OR …` that would hide the
+/// range from the planner and make page k read k pages of index first
+/// (README, Performance, has the query plans).
 pub fn runs(
     conn: &Connection,
     scope: &ViewScope,
     f: &RunFilter,
 ) -> DbResult<(Vec<RunSummary>, Option<RunKey>)> {
-    let sql = format!(
+    use rusqlite::types::Value;
+    let mut sql = format!(
         "SELECT {RUN_COLS} FROM runs r JOIN assignments a ON a.id = r.assignment_id \
-         WHERE r.owner_id = ?1 \
-           AND (?2 IS NULL OR r.assignment_id = ?2) \
-           AND (?3 IS NULL OR r.status = ?3) \
-           AND (?4 IS NULL OR r.started_at < ?4) \
-           AND (?5 IS NULL OR r.started_at < ?5 OR (r.started_at = ?5 AND r.id < ?6)) \
-         ORDER BY r.started_at DESC, r.id DESC LIMIT ?7"
+         WHERE r.owner_id = ?"
     );
-    let (after_t, after_id) = match f.after {
-        Some((t, id)) => (Some(t), id),
-        None => (None, 0),
-    };
+    let mut args: Vec<Value> = vec![Value::Integer(scope.target_user_id)];
+    if let Some(id) = f.assignment_id {
+        sql.push_str(" AND r.assignment_id = ?");
+        args.push(Value::Integer(id));
+    }
+    if let Some(status) = f.status {
+        sql.push_str(" AND r.status = ?");
+        args.push(Value::Text(status.as_str().to_string()));
+    }
+    if let Some(before) = f.before {
+        sql.push_str(" AND r.started_at < ?");
+        args.push(Value::Integer(before));
+    }
+    if let Some((t, id)) = f.after {
+        sql.push_str(" AND (r.started_at, r.id) < (?, ?)");
+        args.push(Value::Integer(t));
+        args.push(Value::Integer(id));
+    }
+    sql.push_str(" ORDER BY r.started_at DESC, r.id DESC LIMIT ?");
+    args.push(Value::Integer(f.limit + 1));
+    // At most 16 shapes of this statement; the reader connections' statement
+    // cache holds them all.
     let mut st = conn.prepare_cached(&sql)?;
     let mut keys = Vec::new();
     let mut items = st
-        .query_map(
-            params![
-                scope.target_user_id,
-                f.assignment_id,
-                f.status.map(|s| s.as_str()),
-                f.before,
-                after_t,
-                after_id,
-                f.limit + 1
-            ],
-            |r| {
-                let started: i64 = r.get(5)?;
-                Ok((run_summary(r)?, started))
-            },
-        )?
+        .query_map(rusqlite::params_from_iter(args), |r| {
+            let started: i64 = r.get(5)?;
+            Ok((run_summary(r)?, started))
+        })?
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .map(|(s, started)| {
@@ -234,6 +241,10 @@ pub fn runs(
 
 /// Succeeded and failed runs per UTC day over the 30 days up to `now`, for
 /// the same assignment and status filter; every day present, oldest first.
+/// Read from `run_days` (migration 0002): at most 30 × assignments ×
+/// statuses rows in primary-key order, however many runs the user has, so
+/// the first page costs the same in a 5k-run and a 500k-run store (README,
+/// Performance).
 pub fn daily(
     conn: &Connection,
     scope: &ViewScope,
@@ -243,41 +254,35 @@ pub fn daily(
     let today = now.div_euclid(86_400);
     let first = today - 29;
     let mut st = conn.prepare_cached(
-        "SELECT r.started_at / 86400 AS day, \
-                SUM(CASE WHEN r.status = 'succeeded' THEN 1 ELSE 0 END), \
-                SUM(CASE WHEN r.status = 'failed' THEN 1 ELSE 0 END) \
-         FROM runs r WHERE r.owner_id = ?1 AND r.started_at >= ?2 \
-           AND (?3 IS NULL OR r.assignment_id = ?3) AND (?4 IS NULL OR r.status = ?4) \
+        "SELECT day, SUM(CASE WHEN status = 'succeeded' THEN n ELSE 0 END), \
+                SUM(CASE WHEN status = 'failed' THEN n ELSE 0 END) \
+         FROM run_days WHERE owner_id = ?1 AND day BETWEEN ?2 AND ?3 \
+           AND (?4 IS NULL OR assignment_id = ?4) AND (?5 IS NULL OR status = ?5) \
          GROUP BY day",
     )?;
-    let mut counts = std::collections::HashMap::new();
-    let rows = st.query_map(
-        params![
-            scope.target_user_id,
-            first * 86_400,
-            f.assignment_id,
-            f.status.map(|s| s.as_str())
-        ],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        },
-    )?;
-    for row in rows {
-        let (day, ok, failed) = row?;
-        counts.insert(day, (ok, failed));
+    let mut counts = vec![(0i64, 0i64); 30];
+    let mut rows = st.query(params![
+        scope.target_user_id,
+        first,
+        today,
+        f.assignment_id,
+        f.status.map(|s| s.as_str())
+    ])?;
+    while let Some(r) = rows.next()? {
+        let day: i64 = r.get(0)?;
+        if let Some(slot) = usize::try_from(day - first)
+            .ok()
+            .and_then(|i| counts.get_mut(i))
+        {
+            *slot = (r.get(1)?, r.get(2)?);
+        }
     }
     Ok((first..=today)
-        .map(|day| {
-            let (succeeded, failed) = counts.get(&day).copied().unwrap_or((0, 0));
-            DayCount {
-                day: day_string(day),
-                succeeded,
-                failed,
-            }
+        .zip(counts)
+        .map(|(day, (succeeded, failed))| DayCount {
+            day: day_string(day),
+            succeeded,
+            failed,
         })
         .collect())
 }

@@ -1,0 +1,534 @@
+//! `viewas-load`: helpers for the benchmarks and the soak test, speaking
+//! only the public HTTP API (so sessions are started, audited and ended by
+//! the server's normal code path).
+//!
+//! * `tokens --url U --count N` signs in as support01..N@duvo.example and
+//!   starts one session each on Alice; prints the N impersonation tokens,
+//!   one a line (for wrk's Lua script in the benchmarks).
+//! * `soak --url U --log F --seconds S` drives impersonated view reads from
+//!   several workers, surviving server restarts; appends every 2xx answer it
+//!   gets to F (`<unix ms> <session id> <status> <path>`; each path carries
+//!   a unique `soak=` query so it names exactly one request).
+//! * `check --url U --db D --log F` afterwards: the chain verifies, every
+//!   logged 2xx has its audit row, no session is active past its end and no
+//!   view was answered 2xx after its session's end.
+//!
+//! Blocking std I/O and threads: this is a test tool, not the server.
+
+use std::collections::HashMap;
+use std::fs::OpenOptions;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::{Parser, Subcommand};
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+#[command(
+    name = "viewas-load",
+    about = "Load and soak helpers for viewas-server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Start N sessions (support01..N on the target) and print their tokens.
+    Tokens {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long, default_value_t = 50)]
+        count: usize,
+        #[arg(long, default_value = "alice@acme.example")]
+        target: String,
+    },
+    /// Impersonated view reads for S seconds, logging every 2xx answer.
+    Soak {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        log: std::path::PathBuf,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        #[arg(long, default_value_t = 8)]
+        workers: usize,
+        /// Stop early when this file appears (the soak script's signal).
+        #[arg(long)]
+        stop_file: Option<std::path::PathBuf>,
+    },
+    /// Check the database against the soak log.
+    Check {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        db: std::path::PathBuf,
+        #[arg(long)]
+        log: std::path::PathBuf,
+    },
+}
+
+const PASSWORD: &str = "duvo-demo";
+const REASON: &str = "Load test of the impersonation console (bench/soak)";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = match cli.cmd {
+        Cmd::Tokens { url, count, target } => tokens(&url, count, &target),
+        Cmd::Soak {
+            url,
+            log,
+            seconds,
+            workers,
+            stop_file,
+        } => soak(&url, &log, seconds, workers, stop_file),
+        Cmd::Check { url, db, log } => check(&url, &db, &log),
+    };
+    match out {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("viewas-load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+// ------------------------------------------------------------ a tiny client
+
+struct Answer {
+    status: u16,
+    body: Value,
+}
+
+fn addr_of(url: &str) -> Result<SocketAddr, String> {
+    let hostport = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{url}: only http:// URLs"))?
+        .trim_end_matches('/');
+    hostport
+        .to_socket_addrs()
+        .map_err(|e| format!("{hostport}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{hostport}: no address"))
+}
+
+/// One request on a fresh connection (`Connection: close`).
+fn call(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> Result<Answer, String> {
+    let mut s =
+        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(t) = token {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    if !body.is_empty() {
+        req.push_str("Content-Type: application/json\r\n");
+    }
+    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, rest) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| "truncated answer".to_string())?;
+    let status: u16 = head
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad status line: {head}"))?;
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let payload = if chunked {
+        dechunk(rest)?
+    } else {
+        rest.to_string()
+    };
+    Ok(Answer {
+        status,
+        body: serde_json::from_str(&payload).unwrap_or(Value::Null),
+    })
+}
+
+fn dechunk(mut s: &str) -> Result<String, String> {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).map_err(|_| "bad chunk size")?;
+        if n == 0 {
+            break;
+        }
+        out.push_str(rest.get(..n).ok_or("truncated chunk")?);
+        s = rest.get(n + 2..).ok_or("truncated chunk")?;
+    }
+    Ok(out)
+}
+
+fn login(addr: SocketAddr, email: &str) -> Result<String, String> {
+    let a = call(
+        addr,
+        "POST",
+        "/api/auth/login",
+        None,
+        Some(&json!({"email": email, "password": PASSWORD})),
+    )?;
+    a.body["token"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("login {email}: {} {}", a.status, a.body))
+}
+
+fn user_id(addr: SocketAddr, token: &str, email: &str) -> Result<i64, String> {
+    let a = call(
+        addr,
+        "GET",
+        &format!("/api/users?q={email}"),
+        Some(token),
+        None,
+    )?;
+    a.body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["email"] == email))
+        .and_then(|i| i["id"].as_i64())
+        .ok_or_else(|| format!("no user {email}: {} {}", a.status, a.body))
+}
+
+/// Starts a session as `login_token` on `target`, ending a leftover one of
+/// the same impersonator first. Returns (session id, impersonation token).
+fn start(addr: SocketAddr, login_token: &str, target: i64) -> Result<(i64, String), String> {
+    let body = json!({"user_id": target, "reason_category": "diagnose_issue", "reason": REASON});
+    for _ in 0..2 {
+        let a = call(
+            addr,
+            "POST",
+            "/api/impersonations",
+            Some(login_token),
+            Some(&body),
+        )?;
+        if a.status == 201 {
+            let id = a.body["session"]["id"].as_i64().ok_or("no session id")?;
+            let tok = a.body["token"].as_str().ok_or("no token")?.to_string();
+            return Ok((id, tok));
+        }
+        let active = a.body["error"]["active_session_id"].as_i64();
+        match (a.status, active) {
+            (409, Some(old)) => {
+                call(
+                    addr,
+                    "POST",
+                    &format!("/api/impersonations/{old}/end"),
+                    Some(login_token),
+                    None,
+                )?;
+            }
+            _ => return Err(format!("start: {} {}", a.status, a.body)),
+        }
+    }
+    Err("start: still refused after ending the old session".into())
+}
+
+fn unix_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+// ------------------------------------------------------------ tokens
+
+fn tokens(url: &str, count: usize, target: &str) -> Result<(), String> {
+    let addr = addr_of(url)?;
+    let admin = login(addr, "admin@duvo.example")?;
+    let target = user_id(addr, &admin, target)?;
+    let next = Arc::new(AtomicU64::new(1));
+    let found = Arc::new(Mutex::new(Vec::new()));
+    // A few at once: sign-in hashes the password (argon2), which is the slow part.
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let next = next.clone();
+            let found = found.clone();
+            std::thread::spawn(move || -> Result<(), String> {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    if n > count {
+                        return Ok(());
+                    }
+                    let email = format!("support{n:02}@duvo.example");
+                    let t = login(addr, &email)?;
+                    let (_, imp) = start(addr, &t, target)?;
+                    if let Ok(mut v) = found.lock() {
+                        v.push((n, imp));
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().map_err(|_| "a worker panicked".to_string())??;
+    }
+    let mut v = found.lock().map_err(|_| "poisoned")?.clone();
+    v.sort();
+    let mut out = std::io::stdout().lock();
+    for (_, t) in v {
+        writeln!(out, "{t}").map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------ soak
+
+#[derive(Default)]
+struct Counts {
+    tried: AtomicU64,
+    ok: AtomicU64,
+    refused: AtomicU64,
+    failed: AtomicU64,
+    sessions: AtomicU64,
+}
+
+fn soak(
+    url: &str,
+    log: &std::path::Path,
+    seconds: u64,
+    workers: usize,
+    stop_file: Option<std::path::PathBuf>,
+) -> Result<(), String> {
+    let addr = addr_of(url)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| format!("{}: {e}", log.display()))?;
+    let file = Arc::new(Mutex::new(file));
+    let counts = Arc::new(Counts::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let target = loop {
+        // The server may be restarting when we begin.
+        match login(addr, "admin@duvo.example")
+            .and_then(|t| user_id(addr, &t, "alice@acme.example"))
+        {
+            Ok(id) => break id,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("viewas-load: waiting for the server: {e}");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let handles: Vec<_> = (0..workers)
+        .map(|w| {
+            let (file, counts, stop) = (file.clone(), counts.clone(), stop.clone());
+            let stop_file = stop_file.clone();
+            std::thread::spawn(move || {
+                let email = format!("support{:02}@duvo.example", w + 1);
+                let paths = [
+                    "/api/view/runs?limit=20",
+                    "/api/view/assignments",
+                    "/api/view/workspace",
+                    "/api/view/runs?status=failed",
+                ];
+                let mut session: Option<(i64, String)> = None;
+                let mut seq = 0u64;
+                while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+                    if stop_file.as_ref().is_some_and(|f| f.exists()) {
+                        stop.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    let Some((sid, tok)) = session.clone() else {
+                        match login(addr, &email).and_then(|t| start(addr, &t, target)) {
+                            Ok(s) => {
+                                counts.sessions.fetch_add(1, Ordering::Relaxed);
+                                session = Some(s);
+                            }
+                            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+                        }
+                        continue;
+                    };
+                    seq += 1;
+                    let base = paths[(seq as usize) % paths.len()];
+                    let sep = if base.contains('?') { '&' } else { '?' };
+                    let path = format!("{base}{sep}soak={w}-{seq}-{}", unix_ms());
+                    counts.tried.fetch_add(1, Ordering::Relaxed);
+                    match call(addr, "GET", &path, Some(&tok), None) {
+                        Ok(a) if (200..300).contains(&a.status) => {
+                            counts.ok.fetch_add(1, Ordering::Relaxed);
+                            let line = format!("{} {sid} {} {path}\n", unix_ms(), a.status);
+                            if let Ok(mut f) = file.lock() {
+                                // Written before the next request: the log
+                                // holds every 2xx even if we are killed.
+                                let _ = f.write_all(line.as_bytes());
+                            }
+                        }
+                        Ok(a) => {
+                            counts.refused.fetch_add(1, Ordering::Relaxed);
+                            if a.status == 401 {
+                                // Ended (expiry, idle): start another.
+                                session = None;
+                            }
+                        }
+                        Err(_) => {
+                            // Killed or restarting: try again shortly.
+                            counts.failed.fetch_add(1, Ordering::Relaxed);
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().map_err(|_| "a worker panicked".to_string())?;
+    }
+    println!(
+        "soak-load: tried {} requests: {} answered 2xx (logged), {} refused, {} without answer; {} sessions started",
+        counts.tried.load(Ordering::Relaxed),
+        counts.ok.load(Ordering::Relaxed),
+        counts.refused.load(Ordering::Relaxed),
+        counts.failed.load(Ordering::Relaxed),
+        counts.sessions.load(Ordering::Relaxed),
+    );
+    Ok(())
+}
+
+// ------------------------------------------------------------ check
+
+fn check(url: &str, db: &std::path::Path, log: &std::path::Path) -> Result<(), String> {
+    let addr = addr_of(url)?;
+    let mut failures = Vec::new();
+
+    let admin = login(addr, "admin@duvo.example")?;
+    let v = call(addr, "GET", "/api/audit/verify", Some(&admin), None)?;
+    let events = v.body["events"].as_i64().unwrap_or(0);
+    if v.status != 200 || v.body["ok"] != true {
+        failures.push(format!(
+            "audit chain does not verify: {} {}",
+            v.status, v.body
+        ));
+    }
+
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| format!("{}: {e}", db.display()))?;
+    let q = |e: rusqlite::Error| e.to_string();
+
+    // Every 2xx answer the load generator got has its audit row.
+    let file = std::fs::File::open(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let mut st = conn
+        .prepare(
+            "SELECT COUNT(*) FROM audit_events WHERE kind = 'view' AND session_id = ?1 \
+             AND path = ?2 AND status = ?3",
+        )
+        .map_err(q)?;
+    let mut rows_checked = 0u64;
+    let mut missing = 0u64;
+    let mut by_session: HashMap<i64, u64> = HashMap::new();
+    for line in BufReader::new(file).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        let mut parts = line.splitn(4, ' ');
+        let (Some(_t), Some(sid), Some(status), Some(path)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            // A line cut short by a kill of the load generator itself; the
+            // soak never kills it, so say so.
+            failures.push(format!("unreadable log line: {line:?}"));
+            continue;
+        };
+        let sid: i64 = sid.parse().map_err(|_| format!("bad line {line:?}"))?;
+        let status: i64 = status.parse().map_err(|_| format!("bad line {line:?}"))?;
+        let n: i64 = st
+            .query_row(rusqlite::params![sid, path, status], |r| r.get(0))
+            .map_err(q)?;
+        rows_checked += 1;
+        *by_session.entry(sid).or_default() += 1;
+        if n != 1 {
+            missing += 1;
+            if missing <= 5 {
+                failures.push(format!(
+                    "answered 2xx but {n} audit rows: session {sid} {path}"
+                ));
+            }
+        }
+    }
+    if missing > 5 {
+        failures.push(format!(
+            "... {missing} answered requests in all without their audit row"
+        ));
+    }
+
+    // No session active past its end (the server has been up long enough
+    // for its sweeper to run; the script waits for that).
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let overdue: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM impersonation_sessions WHERE ended_at IS NULL \
+             AND (expires_at <= ?1 - 5 OR last_activity_at + idle_timeout_secs <= ?1 - 5)",
+            [now],
+            |r| r.get(0),
+        )
+        .map_err(q)?;
+    if overdue > 0 {
+        failures.push(format!("{overdue} sessions still active past their end"));
+    }
+    let ended_late: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM impersonation_sessions WHERE ended_at > expires_at",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(q)?;
+    if ended_late > 0 {
+        failures.push(format!("{ended_late} sessions ended after their maximum"));
+    }
+    // And none answered a view at or after its end.
+    let late_views: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM audit_events e JOIN impersonation_sessions s ON s.id = e.session_id \
+             WHERE e.kind = 'view' AND e.status BETWEEN 200 AND 299 \
+             AND (e.at >= s.expires_at OR (s.ended_at IS NOT NULL AND e.at > s.ended_at))",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(q)?;
+    if late_views > 0 {
+        failures.push(format!(
+            "{late_views} views answered 2xx at or after their session's end"
+        ));
+    }
+    let sessions: i64 = conn
+        .query_row("SELECT COUNT(*) FROM impersonation_sessions", [], |r| {
+            r.get(0)
+        })
+        .map_err(q)?;
+
+    println!(
+        "soak-check: chain of {events} audit events verifies: {}; {rows_checked} logged 2xx answers \
+         checked against their audit rows ({} sessions), {missing} missing; {sessions} sessions, \
+         {overdue} active past their end, {late_views} views after an end",
+        v.body["ok"] == true,
+        by_session.len()
+    );
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        for f in &failures {
+            eprintln!("soak-check: FAIL {f}");
+        }
+        Err(format!("{} check(s) failed", failures.len()))
+    }
+}
