@@ -358,7 +358,6 @@ fn session_rows(items: Vec<Session>, tz: String, selected: RwSignal<Option<Id>>)
                             type="button"
                             class="btn btn-secondary"
                             aria-pressed=move || (selected.get() == Some(id)).to_string()
-                            aria-controls="audit-events"
                             on:click=move |_| selected.set(Some(id))
                         >
                             {format!("#{id} events")}
