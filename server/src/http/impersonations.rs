@@ -148,6 +148,12 @@ async fn access(
             impersonator,
             ..
         } => {
+            // A disabled account holds no rights: its sign-in tokens already
+            // fail, and so does its impersonation token here (its session was
+            // ended by the revocation; view routes answer `session_ended`).
+            if impersonator.disabled {
+                return Err(AppError::Unauthorized);
+            }
             if session.id != id {
                 return Err(denied());
             }
