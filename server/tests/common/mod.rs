@@ -215,3 +215,53 @@ impl TestApp {
             .unwrap();
     }
 }
+
+/// sha256 of every row of every table but `except`, per table, in rowid
+/// order: "byte for byte unchanged" is equal maps.
+pub fn table_checksums(
+    db: &rusqlite::Connection,
+    except: &[&str],
+) -> std::collections::BTreeMap<String, String> {
+    use sha2::{Digest, Sha256};
+    let mut st = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap();
+    let tables: Vec<String> = st
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .filter(|t: &String| !except.contains(&t.as_str()))
+        .collect();
+    tables
+        .into_iter()
+        .map(|table| {
+            let mut st = db
+                .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid"))
+                .unwrap();
+            let n = st.column_count();
+            let mut h = Sha256::new();
+            let mut rows = st.query([]).unwrap();
+            while let Some(r) = rows.next().unwrap() {
+                for i in 0..n {
+                    h.update(format!("{:?}\u{1f}", r.get_ref(i).unwrap()).as_bytes());
+                }
+                h.update(b"\x1e");
+            }
+            (table, hex::encode(h.finalize()))
+        })
+        .collect()
+}
+
+/// Every connection secret and password hash in the database.
+pub fn secrets(db: &rusqlite::Connection) -> Vec<String> {
+    let mut out: Vec<String> = db
+        .prepare("SELECT secret FROM connections UNION ALL SELECT password_hash FROM users WHERE password_hash IS NOT NULL")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
