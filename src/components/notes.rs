@@ -59,8 +59,12 @@ pub fn NotesDrawer(open: RwSignal<bool>) -> impl IntoView {
         }
     };
 
-    let zone = move || ctx.with_active(|a| a.map(|a| a.session.target.timezone.clone()));
-    let notes = move || ctx.with_active(|a| a.map(|a| a.session.notes.clone()).unwrap_or_default());
+    // Memos: the list redraws when a note is added, not on every page view.
+    let zone =
+        Memo::new(move |_| ctx.with_active(|a| a.map(|a| a.session.target.timezone.clone())));
+    let notes = Memo::new(move |_| {
+        ctx.with_active(|a| a.map(|a| a.session.notes.clone()).unwrap_or_default())
+    });
 
     view! {
         <aside
@@ -97,12 +101,12 @@ pub fn NotesDrawer(open: RwSignal<bool>) -> impl IntoView {
                 </button>
             </form>
             {move || {
-                let list = notes();
+                let list = notes.get();
                 if list.is_empty() {
                     view! { <p class="empty">"No notes yet. What you write here is saved with the session record."</p> }
                         .into_any()
                 } else {
-                    let tz = zone().unwrap_or_else(|| "UTC".into());
+                    let tz = zone.get().unwrap_or_else(|| "UTC".into());
                     view! {
                         <ol class="notes-list">
                             {list

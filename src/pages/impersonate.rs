@@ -70,6 +70,7 @@ pub fn UserSearch(on_pick: Callback<UserSearchItem>) -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     // Each search gets a number; answers to older searches are dropped.
     let generation = StoredValue::new(0u64);
+    let pending = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
     let zone = StoredValue::new(local_zone());
 
     let run_search = {
@@ -113,6 +114,7 @@ pub fn UserSearch(on_pick: Callback<UserSearchItem>) -> impl IntoView {
             generation.update_value(|g| *g += 1);
             let gen = generation.get_value();
             if q.trim().is_empty() {
+                pending.set_value(None);
                 results.set(Vec::new());
                 next_cursor.set(None);
                 active.set(None);
@@ -121,12 +123,15 @@ pub fn UserSearch(on_pick: Callback<UserSearchItem>) -> impl IntoView {
                 return;
             }
             let run_search = run_search.clone();
-            gloo_timers::callback::Timeout::new(DEBOUNCE_MS, move || {
-                if generation.try_get_value() == Some(gen) {
-                    run_search(q.trim().to_string(), None);
-                }
-            })
-            .forget();
+            // Replacing the pending timer drops (cancels) the previous one.
+            pending.set_value(Some(gloo_timers::callback::Timeout::new(
+                DEBOUNCE_MS,
+                move || {
+                    if generation.try_get_value() == Some(gen) {
+                        run_search(q.trim().to_string(), None);
+                    }
+                },
+            )));
         }
     };
 
