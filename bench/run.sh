@@ -19,7 +19,7 @@ budget() { # name, condition-as-awk-expression, description
   fi
 }
 
-scripts/bootstrap.sh >/dev/null || { echo "bootstrap failed: run scripts/bootstrap.sh"; exit 1; }
+scripts/bootstrap.sh --bench >/dev/null || { echo "bootstrap failed: run scripts/bootstrap.sh"; exit 1; }
 build_spa >/dev/null 2>&1 || { echo "SPA build failed"; exit 1; }
 build_server >/dev/null 2>&1 || { echo "server build failed"; exit 1; }
 

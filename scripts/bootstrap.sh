@@ -113,4 +113,13 @@ npm_folder() {
 npm_folder tools "wasm-opt 132 (binaryen from npm)"
 npm_folder e2e "end-to-end suite packages"
 
+# make bench only: the load generator and brotli for the bundle figures.
+if [ "${1:-}" = "--bench" ]; then
+  step "wrk and brotli (benchmarks)"
+  missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v brotli >/dev/null || missing+=(brotli)
+  if [ ${#missing[@]} -eq 0 ]; then ok "installed"; else apt_install "${missing[@]}"; fi
+fi
+
 step "ready"

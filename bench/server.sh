@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Server figures for make bench, with wrk (Debian) as the load generator:
+#   3. throughput and latency: GET /api/view/runs with the tokens of 50
+#      concurrent sessions, every request audited durably, against the
+#      unaudited /api/health of the same server (the ceiling); 64
+#      connections, 10 s each. Budgets: runs >= 0.3x health; runs p99 <=
+#      10x its p50; no errors.
+#   4. growth: p50 of 1,000 first-page runs requests on one connection, in a
+#      ~5k-run store and a ~500k-run store. Budget: <= 1.5x.
+#   5. memory: the server's peak RSS over (3). Budget: <= 150 MB.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+OUT="${BENCH_OUT:-bench-out}"
+mkdir -p "$OUT"
+BIN=target/release
+EXCEEDED=0
+exceeded() { echo "  BUDGET EXCEEDED: $*"; EXCEEDED=1; }
+ok() { echo "  budget ok: $*"; }
+
+PID=""
+URL=""
+stop_server() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; PID=""; }
+trap stop_server EXIT
+
+start_server() { # extra flags...
+  local db="$OUT/bench-$RANDOM.db"
+  rm -f "$db"*
+  "$BIN/viewas-server" --addr 127.0.0.1:0 --db "$db" --dist dist --demo --max-session 60m "$@" \
+    >"$OUT/server.out" 2>"$OUT/server.err" &
+  PID=$!
+  for _ in $(seq 1 600); do
+    URL="$(grep -oE 'http://[0-9.:]+' "$OUT/server.out" | head -1 || true)"
+    [ -n "$URL" ] && return 0
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "server did not start:"; cat "$OUT/server.err"; exit 1
+}
+
+wrk_run() { # path tokens-file connections duration [max-requests]
+  PATH_Q="$1" TOKENS="$2" MAX_REQUESTS="${5:-0}" \
+    wrk -t2 -c"$3" -d"$4" -s bench/load.lua "$URL" 2>"$OUT/wrk.err" | grep '^RESULT'
+}
+field() { sed -E "s/.*$1=([0-9.]+).*/\\1/" <<<"$2"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+
+say "3. Server throughput and latency (wrk, 64 connections, 10 s each)"
+start_server
+"$BIN/viewas-load" tokens --url "$URL" --count 50 >"$OUT/tokens.txt" || { echo "could not start 50 sessions"; exit 1; }
+health="$(wrk_run /api/health "" 64 10s)"
+runs="$(wrk_run "/api/view/runs?limit=50" "$OUT/tokens.txt" 64 10s)"
+rss_kb="$(awk '/VmHWM/ { print $2 }' "/proc/$PID/status")"
+stop_server
+printf '  %-34s %10s req/s  p50 %8s ms  p99 %8s ms  errors %s\n' \
+  "GET /api/health (ceiling)" "$(field rps "$health")" "$(field p50_ms "$health")" "$(field p99_ms "$health")" "$(field errors "$health")" \
+  "GET /api/view/runs (50 sessions)" "$(field rps "$runs")" "$(field p50_ms "$runs")" "$(field p99_ms "$runs")" "$(field errors "$runs")"
+r=$(ratio "$(field rps "$runs")" "$(field rps "$health")")
+tail_ratio=$(ratio "$(field p99_ms "$runs")" "$(field p50_ms "$runs")")
+if le 0.3 "$r"; then ok "audited runs ${r}x the ceiling >= 0.3x"; else exceeded "audited runs ${r}x the ceiling < 0.3x"; fi
+if le "$tail_ratio" 10; then ok "runs p99 ${tail_ratio}x its p50 <= 10x"; else exceeded "runs p99 ${tail_ratio}x its p50 > 10x"; fi
+errs=$(( $(field errors "$health") + $(field errors "$runs") ))
+if [ "$errs" -eq 0 ] && [ ! -s "$OUT/wrk.err" ]; then ok "no errors"; else exceeded "errors: $errs ($(head -c 300 "$OUT/wrk.err"))"; fi
+
+say "5. Memory (server)"
+rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
+echo "  server peak RSS during (3): ${rss_mb} MB"
+if le "$rss_mb" 150; then ok "server peak RSS ${rss_mb} MB <= 150 MB"; else exceeded "server peak RSS ${rss_mb} MB > 150 MB"; fi
+
+say "4. Growth: runs-list p50 of 1,000 requests, 1 connection"
+declare -A P50
+for scale in 0.1 10; do
+  start_server --demo-runs-scale "$scale"
+  "$BIN/viewas-load" tokens --url "$URL" --count 1 >"$OUT/token1.txt" || { echo "could not start a session"; exit 1; }
+  runs_total="$(grep -oE '[0-9]+ runs' "$OUT/server.err" | head -1)"
+  res="$(PATH_Q="/api/view/runs?limit=50" TOKENS="$OUT/token1.txt" MAX_REQUESTS=1000 \
+    wrk -t1 -c1 -d60s -s bench/load.lua "$URL" 2>>"$OUT/wrk.err" | grep '^RESULT')"
+  stop_server
+  P50[$scale]="$(field p50_ms "$res")"
+  printf '  store of %-12s p50 %s ms over %s requests\n' "$runs_total:" "${P50[$scale]}" "$(field requests "$res")"
+done
+g=$(ratio "${P50[10]}" "${P50[0.1]}")
+if le "$g" 1.5; then ok "growth ${g}x <= 1.5x"; else exceeded "growth ${g}x > 1.5x"; fi
+
+exit $EXCEEDED
