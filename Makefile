@@ -1,6 +1,6 @@
 # The two commands of the README. Each sets up what is missing first
 # (scripts/bootstrap.sh), so they work on a fresh machine.
-.PHONY: run test bench bootstrap
+.PHONY: run test bench soak bootstrap
 
 # Build the SPA and serve it with the demo data on http://127.0.0.1:8080.
 # Extra server flags: make run ARGS="--addr 127.0.0.1:9000"
@@ -18,3 +18,7 @@ bootstrap:
 # Benchmarks with budgets (bench/run.sh): prints figures, fails naming a budget.
 bench:
 	@bench/run.sh
+
+# Long adversarial runs (minutes): SIGKILLs under load, then the trail is checked.
+soak:
+	@scripts/soak.sh
