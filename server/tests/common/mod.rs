@@ -243,7 +243,24 @@ pub fn table_checksums(
             let mut rows = st.query([]).unwrap();
             while let Some(r) = rows.next().unwrap() {
                 for i in 0..n {
-                    h.update(format!("{:?}\u{1f}", r.get_ref(i).unwrap()).as_bytes());
+                    // Type tag + raw bytes: exact, and cheap enough to run
+                    // around every request of the hostile corpus.
+                    match r.get_ref(i).unwrap() {
+                        rusqlite::types::ValueRef::Null => h.update([0u8]),
+                        rusqlite::types::ValueRef::Integer(v) => {
+                            h.update([1u8]);
+                            h.update(v.to_le_bytes());
+                        }
+                        rusqlite::types::ValueRef::Real(v) => {
+                            h.update([2u8]);
+                            h.update(v.to_bits().to_le_bytes());
+                        }
+                        rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => {
+                            h.update([3u8]);
+                            h.update((b.len() as u64).to_le_bytes());
+                            h.update(b);
+                        }
+                    }
                 }
                 h.update(b"\x1e");
             }
