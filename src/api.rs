@@ -414,6 +414,20 @@ impl ApiClient {
             .map(|_| ())
     }
 
+    /// Ends a token this console will not keep (a user's, who may not use
+    /// the console).
+    pub async fn logout_token(&self, token: &str) -> ApiResult<()> {
+        self.send::<serde_json::Value>(
+            Method::Post,
+            "/api/auth/logout".into(),
+            Cred::None,
+            Some(token.to_string()),
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
+
     // ------------------------------------------------------------ admin tools
 
     pub async fn search_users(

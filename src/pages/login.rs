@@ -45,6 +45,8 @@ pub fn LoginPage() -> impl IntoView {
         async move {
             match api.login(&e, &p).await {
                 Ok(res) if res.user.role == Role::User => {
+                    // Not kept: end the token at once.
+                    let _ = api.logout_token(&res.token).await;
                     error.try_set(Some(
                         "This console is for administrators and partner admins. Your account can see its own access history in Duvo.".into(),
                     ));
