@@ -14,5 +14,6 @@ mod guard;
 mod notes;
 mod routing;
 mod search;
+mod start_form;
 mod summary;
 mod timezone;
