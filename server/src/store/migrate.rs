@@ -8,10 +8,14 @@ use super::{DbError, DbResult};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_run_days.sql")),
+    (
+        3,
+        include_str!("../../migrations/0003_run_days_by_assignment.sql"),
+    ),
 ];
 
 /// The schema version this build expects.
-pub const LATEST: i64 = 2;
+pub const LATEST: i64 = 3;
 
 pub fn migrate(conn: &Connection) -> DbResult<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -39,7 +43,7 @@ pub fn migrate(conn: &Connection) -> DbResult<()> {
 mod tests {
     use super::*;
 
-    /// `run_days` (0002) stays equal to counting `runs` directly through
+    /// `run_days` (0002, 0003) stays equal to counting `runs` directly through
     /// inserts, updates and deletes, so the chart can trust it.
     #[test]
     fn run_days_follow_every_change_to_runs() {
@@ -49,8 +53,10 @@ mod tests {
         let same = |c: &Connection| -> bool {
             let direct: Vec<(i64, i64, i64, String, i64)> = c
                 .prepare(
-                    "SELECT owner_id, started_at / 86400, assignment_id, status, COUNT(*) FROM runs \
-                     GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+                    "SELECT owner_id, assignment_id, started_at / 86400, status, COUNT(*) FROM runs \
+                     GROUP BY 1, 2, 3, 4 \
+                     UNION ALL SELECT owner_id, 0, started_at / 86400, status, COUNT(*) FROM runs \
+                     GROUP BY 1, 3, 4 ORDER BY 1, 2, 3, 4",
                 )
                 .unwrap()
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
@@ -59,7 +65,7 @@ mod tests {
                 .collect();
             let kept: Vec<(i64, i64, i64, String, i64)> = c
                 .prepare(
-                    "SELECT owner_id, day, assignment_id, status, n FROM run_days WHERE n > 0 \
+                    "SELECT owner_id, assignment_id, day, status, n FROM run_days WHERE n > 0 \
                      ORDER BY 1, 2, 3, 4",
                 )
                 .unwrap()

@@ -241,8 +241,8 @@ pub fn runs(
 
 /// Succeeded and failed runs per UTC day over the 30 days up to `now`, for
 /// the same assignment and status filter; every day present, oldest first.
-/// Read from `run_days` (migration 0002): at most 30 × assignments ×
-/// statuses rows in primary-key order, however many runs the user has, so
+/// Read from `run_days` (migrations 0002, 0003): at most 30 days × 5
+/// statuses rows of one key range, however many runs the user has, so
 /// the first page costs the same in a 5k-run and a 500k-run store (README,
 /// Performance).
 pub fn daily(
@@ -256,16 +256,17 @@ pub fn daily(
     let mut st = conn.prepare_cached(
         "SELECT day, SUM(CASE WHEN status = 'succeeded' THEN n ELSE 0 END), \
                 SUM(CASE WHEN status = 'failed' THEN n ELSE 0 END) \
-         FROM run_days WHERE owner_id = ?1 AND day BETWEEN ?2 AND ?3 \
-           AND (?4 IS NULL OR assignment_id = ?4) AND (?5 IS NULL OR status = ?5) \
+         FROM run_days WHERE owner_id = ?1 AND assignment_id = ?2 AND day BETWEEN ?3 AND ?4 \
+           AND (?5 IS NULL OR status = ?5) \
          GROUP BY day",
     )?;
     let mut counts = vec![(0i64, 0i64); 30];
+    // assignment_id 0 holds the owner's totals (migration 0003).
     let mut rows = st.query(params![
         scope.target_user_id,
+        f.assignment_id.unwrap_or(0),
         first,
         today,
-        f.assignment_id,
         f.status.map(|s| s.as_str())
     ])?;
     while let Some(r) = rows.next()? {
