@@ -7,7 +7,7 @@
 //! table; anything else is refused with [`ApiErr::Refused`] and no request
 //! leaves the browser.
 //!
-//! ```ignore
+//! ```text
 //! let api = ApiClient::expect();
 //! let items: Vec<AssignmentSummary> = api.view(&path::assignments()).await?;
 //! ```
@@ -18,8 +18,8 @@ use leptos::prelude::*;
 use serde::{de::DeserializeOwned, Serialize};
 use viewas_api::{
     match_view, ApiError, AuditEvent, ErrorCode, Id, LoginRequest, LoginResponse, NewNote, Note,
-    Page, Session, SessionStatus, StartImpersonation, StartedImpersonation, UserSearchItem,
-    VerifyResult,
+    Page, PublicConfig, Session, SessionStatus, StartImpersonation, StartedImpersonation,
+    UserSearchItem, VerifyResult,
 };
 
 use crate::session::{now_ms, EndCause, SessionContext};
@@ -387,6 +387,14 @@ impl ApiClient {
 
     fn json<B: Serialize>(body: &B) -> Option<String> {
         serde_json::to_string(body).ok()
+    }
+
+    // ------------------------------------------------------------ public
+
+    /// The public configuration (`GET /api/config`), asked without a token.
+    pub async fn public_config(&self) -> ApiResult<PublicConfig> {
+        self.send(Method::Get, "/api/config".into(), Cred::None, None, None)
+            .await
     }
 
     // ------------------------------------------------------------ auth

@@ -7,12 +7,24 @@
 //! for the tab). A query value is only accepted when it is a bare http(s)
 //! origin and, where the browser says who the parent is
 //! (`location.ancestorOrigins`), equal to it.
+//!
+//! Whatever its source, a message is only posted when the origin is also in
+//! the server's list of partner origins (`GET /api/config`, fetched once at
+//! start-up when framed). Fail closed: without that list, no message.
+
+use std::cell::RefCell;
 
 use serde::Serialize;
 use viewas_api::Id;
 use wasm_bindgen::JsValue;
 
-use crate::storage;
+use crate::{api::ApiClient, storage};
+
+thread_local! {
+    /// The server's partner origins; `None` until fetched (or when the fetch
+    /// failed), which allows none.
+    static SERVER_ORIGINS: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ParentMessage {
@@ -35,6 +47,11 @@ pub fn normalize_origin(s: &str) -> Option<String> {
     }
     let origin = url.origin();
     (origin == s.trim_end_matches('/') && !s.ends_with("//")).then_some(origin)
+}
+
+/// Whether the console runs inside a frame of another window.
+pub fn is_framed() -> bool {
+    parent_window().is_some()
 }
 
 fn parent_window() -> Option<web_sys::Window> {
@@ -81,6 +98,32 @@ pub fn init() {
     }
 }
 
+/// Replaces the server's list of partner origins (`None`: no list, so no
+/// message goes anywhere). [`load_server_origins`] calls it; tests too.
+pub fn set_server_origins(origins: Option<Vec<String>>) {
+    SERVER_ORIGINS.with(|o| *o.borrow_mut() = origins);
+}
+
+/// Fetches the server's list of partner origins once; a failure leaves no
+/// list (fail closed).
+pub async fn load_server_origins(api: ApiClient) {
+    if SERVER_ORIGINS.with(|o| o.borrow().is_some()) {
+        return;
+    }
+    if let Ok(config) = api.public_config().await {
+        set_server_origins(Some(config.partner_origins));
+    }
+}
+
+/// Whether the server lists `origin` as a partner origin.
+pub fn server_allows(origin: &str) -> bool {
+    SERVER_ORIGINS.with(|o| {
+        o.borrow()
+            .as_ref()
+            .is_some_and(|list| list.iter().any(|a| a.trim_end_matches('/') == origin))
+    })
+}
+
 /// The configured partner origin, if any.
 pub fn partner_origin() -> Option<String> {
     meta_origin().or_else(|| {
@@ -90,8 +133,21 @@ pub fn partner_origin() -> Option<String> {
 
 /// Posts to the parent frame when embedded and configured; otherwise a no-op.
 pub fn notify_parent(kind: &'static str, session_id: Id, reason: &str) {
-    let (Some(parent), Some(origin)) = (parent_window(), partner_origin()) else {
-        return;
+    if let Some(parent) = parent_window() {
+        notify_window(&parent, kind, session_id, reason);
+    }
+}
+
+/// Posts the message to `target`, addressed to the partner origin, when one
+/// is configured and the server lists it. Returns whether it was posted.
+pub fn notify_window(
+    target: &web_sys::Window,
+    kind: &'static str,
+    session_id: Id,
+    reason: &str,
+) -> bool {
+    let Some(origin) = partner_origin().filter(|o| server_allows(o)) else {
+        return false;
     };
     let msg = ParentMessage {
         kind,
@@ -99,12 +155,13 @@ pub fn notify_parent(kind: &'static str, session_id: Id, reason: &str) {
         reason: reason.to_string(),
     };
     let Ok(json) = serde_json::to_string(&msg) else {
-        return;
+        return false;
     };
     let Ok(value) = js_sys::JSON::parse(&json) else {
-        return;
+        return false;
     };
     // A parent that navigated away to another origin makes this throw; the
     // message is then simply not delivered.
-    let _: Result<(), JsValue> = parent.post_message(&value, &origin);
+    let sent: Result<(), JsValue> = target.post_message(&value, &origin);
+    sent.is_ok()
 }

@@ -34,6 +34,9 @@ pub fn provide_app_contexts(transport: Arc<dyn Transport>) -> (SessionContext, A
 #[component]
 pub fn App() -> impl IntoView {
     embed::init();
-    provide_app_contexts(Arc::new(FetchTransport));
+    let (_, api) = provide_app_contexts(Arc::new(FetchTransport));
+    if embed::is_framed() {
+        leptos::task::spawn_local(embed::load_server_origins(api));
+    }
     view! { <app::AppRouter /> }
 }

@@ -5,7 +5,7 @@
 //! It survives a reload of the same tab through sessionStorage and nothing
 //! else: no token goes to localStorage or cookies.
 //!
-//! ```ignore
+//! ```text
 //! let ctx = SessionContext::expect();
 //! if let Some(s) = ctx.active_untracked() { /* ... */ }
 //! ```
