@@ -601,6 +601,7 @@ pub fn seed_with(conn: &Connection, opts: SeedOptions, now: i64) -> DbResult<See
         next_user += 1;
     }
     // Hostile display name (escaping and bidi tests) and a disabled account.
+    let mallory = next_user;
     ins_user.execute(params![
         next_user,
         ORG_ACME,
@@ -736,11 +737,16 @@ pub fn seed_with(conn: &Connection, opts: SeedOptions, now: i64) -> DbResult<See
             let conns = &org_conns[org as usize];
             let c1 = *rng.pick(conns);
             let c2 = *rng.pick(conns);
+            let retries = rng.range(1, 4);
             let config = serde_json::json!([
                 ["Source", format!("connection #{c1}")],
                 [
                     "Retries",
-                    format!("{} times, 5 minutes apart", rng.range(1, 4))
+                    if retries == 1 {
+                        "once, 5 minutes later".to_string()
+                    } else {
+                        format!("{retries} times, 5 minutes apart")
+                    }
                 ],
                 ["Timeout", format!("{} minutes", rng.range(5, 31))],
                 [
@@ -921,8 +927,57 @@ pub fn seed_with(conn: &Connection, opts: SeedOptions, now: i64) -> DbResult<See
             next_run += 1;
         }
     }
+
+    // ---- hostile content for the escaping tests: an assignment of
+    // Mallory's whose texts and run output carry markup, script and bidi
+    // controls. Added last and without `rng`, so the rest is unchanged.
+    let acme_conn = org_conns[ORG_ACME as usize][0];
+    ins_asg.execute(params![
+        next_asg,
+        mallory,
+        HOSTILE_TITLE,
+        "<b>bold?</b> \u{200B}zero\u{200D}width and \u{202E}desrever\u{202C}",
+        "<script>document.title='owned'</script> Follow the steps.",
+        "active",
+        "Every day at 06:00",
+        serde_json::json!([["Note", "<img src=x onerror=alert(2)>"]]).to_string(),
+        now - 60 * DAY
+    ])?;
+    ins_link.execute(params![next_asg, acme_conn])?;
+    rep.assignments += 1;
+    ins_run.execute(params![
+        next_run,
+        next_asg,
+        mallory,
+        "failed",
+        "schedule",
+        now - 3_600,
+        now - 3_540,
+        60_000,
+        "<i>Failed</i>: \u{202E}rorre",
+        Option::<String>::None,
+        HOSTILE_OUTPUT
+    ])?;
+    ins_step.execute(params![
+        next_run,
+        0,
+        "Fetch <u>feed</u>",
+        "failed",
+        now - 3_600,
+        60_000,
+        HOSTILE_OUTPUT
+    ])?;
+    rep.runs += 1;
+    rep.steps += 1;
     Ok(rep)
 }
+
+/// Mallory's assignment title: an element and a script handler, if rendered
+/// as HTML rather than text.
+pub const HOSTILE_TITLE: &str = "<img src=x onerror=alert(1)> Payroll \u{202E}tropxe\u{202C}";
+/// The error and step output of Mallory's one run.
+pub const HOSTILE_OUTPUT: &str =
+    "<script>alert('run')</script><svg onload=alert(3)> \u{2067}isolate\u{2069} tail";
 
 /// `support07@duvo.example` for 7.
 pub fn support_email(n: usize) -> String {
@@ -969,6 +1024,21 @@ mod tests {
         crate::store::migrate::migrate(&conn).unwrap();
         let rep = seed(&conn, size, 1_790_000_000).unwrap();
         (conn, rep)
+    }
+
+    #[test]
+    fn mallory_owns_the_hostile_assignment_and_run() {
+        let (conn, _) = seeded(SeedSize::Small);
+        let (title, output): (String, String) = conn
+            .query_row(
+                "SELECT a.name, r.error FROM assignments a JOIN runs r ON r.assignment_id = a.id \
+                 JOIN users u ON u.id = a.owner_id WHERE u.email = 'mallory@acme.example'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(title, HOSTILE_TITLE);
+        assert_eq!(output, HOSTILE_OUTPUT);
     }
 
     #[test]
