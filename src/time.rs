@@ -117,7 +117,9 @@ pub fn duration_ms(ms: i64) -> String {
         return format!("{ms} ms");
     }
     if ms < 60_000 {
-        return format!("{:.1} s", ms as f64 / 1000.0);
+        // Tenths by integer arithmetic (no float printing in the bundle).
+        let tenths = (ms + 50) / 100;
+        return format!("{}.{} s", tenths / 10, tenths % 10);
     }
     let secs = ms / 1000;
     if secs < 3600 {

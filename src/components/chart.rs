@@ -10,6 +10,15 @@ const H: f64 = 160.0;
 const PAD_TOP: f64 = 10.0;
 const PAD_BOTTOM: f64 = 22.0;
 
+/// `v` with one decimal (`12.3`), by integer arithmetic: formatting floats
+/// would pull Rust's float printing into the bundle.
+fn d1(v: f64) -> String {
+    let t = (v * 10.0).round() as i64;
+    let sign = if t < 0 { "-" } else { "" };
+    let t = t.unsigned_abs();
+    format!("{sign}{}.{}", t / 10, t % 10)
+}
+
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -72,18 +81,21 @@ pub fn svg(days: &[DayCount]) -> String {
     let bar = (slot * 0.7).max(1.0);
     let plot = H - PAD_TOP - PAD_BOTTOM;
     let mut out = format!(
-        "<svg viewBox=\"0 0 {W} {H}\" role=\"img\" aria-labelledby=\"runs-chart-title runs-chart-desc\" \
+        "<svg viewBox=\"0 0 {} {}\" role=\"img\" aria-labelledby=\"runs-chart-title runs-chart-desc\" \
          preserveAspectRatio=\"none\" class=\"chart-svg\" focusable=\"false\">\
          <title id=\"runs-chart-title\">Runs per day, last 30 days</title>\
          <desc id=\"runs-chart-desc\">{}</desc>",
+        W as i64,
+        H as i64,
         esc(&describe(days))
     );
     out.push_str(&format!(
-        "<line x1=\"0\" y1=\"{y}\" x2=\"{W}\" y2=\"{y}\" class=\"chart-axis\"/>",
-        y = H - PAD_BOTTOM
+        "<line x1=\"0\" y1=\"{y}\" x2=\"{w}\" y2=\"{y}\" class=\"chart-axis\"/>",
+        y = (H - PAD_BOTTOM) as i64,
+        w = W as i64,
     ));
     for (i, d) in days.iter().enumerate() {
-        let x = i as f64 * slot + (slot - bar) / 2.0;
+        let x_at = i as f64 * slot + (slot - bar) / 2.0;
         let h_ok = d.succeeded.max(0) as f64 / max * plot;
         let h_fail = d.failed.max(0) as f64 / max * plot;
         let base = H - PAD_BOTTOM;
@@ -93,20 +105,23 @@ pub fn svg(days: &[DayCount]) -> String {
             d.succeeded,
             d.failed
         ));
+        let (x, bar_w) = (d1(x_at), d1(bar));
         out.push_str(&format!(
             "<g><title>{tip}</title>\
-             <rect class=\"bar-ok\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{h_ok:.1}\"/>\
-             <rect class=\"bar-failed\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{h_fail:.1}\"/></g>",
-            base - h_ok,
-            base - h_ok - h_fail,
+             <rect class=\"bar-ok\" x=\"{x}\" y=\"{}\" width=\"{bar_w}\" height=\"{}\"/>\
+             <rect class=\"bar-failed\" x=\"{x}\" y=\"{}\" width=\"{bar_w}\" height=\"{}\"/></g>",
+            d1(base - h_ok),
+            d1(h_ok),
+            d1(base - h_ok - h_fail),
+            d1(h_fail),
         ));
         // A label a week apart, and the last day unless a label is too near.
         let last = i + 1 == days.len();
         if i % 7 == 0 || (last && i % 7 >= 4) {
             out.push_str(&format!(
-                "<text x=\"{:.1}\" y=\"{}\" class=\"chart-label\">{}</text>",
-                x + bar / 2.0,
-                H - 6.0,
+                "<text x=\"{}\" y=\"{}\" class=\"chart-label\">{}</text>",
+                d1(x_at + bar / 2.0),
+                (H - 6.0) as i64,
                 esc(&short_day(&d.day))
             ));
         }

@@ -24,6 +24,15 @@ pub fn assignment_status(s: AssignmentStatus) -> &'static str {
     }
 }
 
+/// The badge's class word: `active`, `paused`, `draft`.
+pub fn assignment_kind(s: AssignmentStatus) -> &'static str {
+    match s {
+        AssignmentStatus::Active => "active",
+        AssignmentStatus::Paused => "paused",
+        AssignmentStatus::Draft => "draft",
+    }
+}
+
 pub fn run_status(s: RunStatus) -> &'static str {
     match s {
         RunStatus::Queued => "Queued",
@@ -161,7 +170,7 @@ pub fn AssignmentsPage() -> impl IntoView {
                                                             <td>
                                                                 <StatusBadge
                                                                     text=assignment_status(a.status)
-                                                                    kind=format!("{:?}", a.status).to_lowercase()
+                                                                    kind=assignment_kind(a.status)
                                                                 />
                                                             </td>
                                                             <td>{a.schedule.clone()}</td>
@@ -281,7 +290,7 @@ fn AssignmentDetailView(a: AssignmentDetail, tz: String, first: String) -> impl 
                     <dd>
                         <StatusBadge
                             text=assignment_status(a.status)
-                            kind=format!("{:?}", a.status).to_lowercase()
+                            kind=assignment_kind(a.status)
                         />
                     </dd>
                     <dt>"Schedule"</dt>
