@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod embed;
+pub mod erase;
 pub mod pages;
 pub mod session;
 pub mod storage;

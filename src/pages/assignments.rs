@@ -130,10 +130,10 @@ pub fn AssignmentsPage() -> impl IntoView {
     view! {
         <h1 tabindex="-1">"Assignments"</h1>
         <Transition fallback=|| view! { <Skeleton rows=6 /> }>
-            {move || {
+            {crate::erase::reactive(move || {
                 let tz = tz.clone();
                 let first = first.clone();
-                Suspend::new(async move {
+                crate::erase::suspend(async move {
                     match items.await {
                         Ok(list) if list.is_empty() => {
                             view! { <Empty text=format!("{first} has no assignments yet.") /> }
@@ -194,7 +194,7 @@ pub fn AssignmentsPage() -> impl IntoView {
                         }
                     }
                 })
-            }}
+            })}
         </Transition>
     }
 }
@@ -246,10 +246,10 @@ pub fn AssignmentDetailPage() -> impl IntoView {
                 <Skeleton rows=8 />
             }
         }>
-            {move || {
+            {crate::erase::reactive(move || {
                 let tz = tz.clone();
                 let first = first.clone();
-                Suspend::new(async move {
+                crate::erase::suspend(async move {
                     match detail.await {
                         Ok(Some(a)) => view! { <AssignmentDetailView a=a tz=tz first=first /> }.into_any(),
                         Ok(None) => missing(&first).into_any(),
@@ -263,7 +263,7 @@ pub fn AssignmentDetailPage() -> impl IntoView {
                         }
                     }
                 })
-            }}
+            })}
         </Transition>
     }
 }

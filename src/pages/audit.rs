@@ -146,7 +146,7 @@ pub fn AuditPage() -> impl IntoView {
         <AdminFrame>
             <h1 tabindex="-1">"Audit"</h1>
             <Transition fallback=|| view! { <Skeleton rows=1 /> }>
-                {move || Suspend::new(async move {
+                {crate::erase::reactive(move || crate::erase::suspend(async move {
                     match verify.await {
                         Ok(v) if v.ok => {
                             view! {
@@ -185,7 +185,7 @@ pub fn AuditPage() -> impl IntoView {
                                 .into_any()
                         }
                     }
-                })}
+                }))}
             </Transition>
             <h2>"Sessions"</h2>
             <div class="filters" role="group" aria-label="Filter sessions">
@@ -277,9 +277,9 @@ pub fn AuditPage() -> impl IntoView {
             </div>
             <p class="hint">{move || format!("Times in {}, your timezone.", tz.get_value())}</p>
             <Transition fallback=|| view! { <Skeleton rows=6 /> }>
-                {move || {
+                {crate::erase::reactive(move || {
                     let load_more = load_more.clone();
-                    Suspend::new(async move {
+                    crate::erase::suspend(async move {
                         match first_page.await {
                             Ok(page) => {
                                 remember(&page.items);
@@ -339,7 +339,7 @@ pub fn AuditPage() -> impl IntoView {
                             }
                         }
                     })
-                }}
+                })}
             </Transition>
             {move || selected.get().map(|id| view! { <SessionEvents id=id tz=tz.get_value() /> })}
         </AdminFrame>
@@ -389,9 +389,9 @@ fn SessionEvents(id: Id, tz: String) -> impl IntoView {
         <section class="card" id="audit-events" aria-labelledby="audit-events-title">
             <h2 id="audit-events-title">{format!("Events of session #{id}, in order")}</h2>
             <Transition fallback=|| view! { <Skeleton rows=5 /> }>
-                {move || {
+                {crate::erase::reactive(move || {
                     let tz = tz.clone();
-                    Suspend::new(async move {
+                    crate::erase::suspend(async move {
                         match events.await {
                             Ok(page) if page.items.is_empty() => {
                                 view! { <Empty text="No events recorded for this session." /> }.into_any()
@@ -403,7 +403,7 @@ fn SessionEvents(id: Id, tz: String) -> impl IntoView {
                             }
                         }
                     })
-                }}
+                })}
             </Transition>
         </section>
     }

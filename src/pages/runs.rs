@@ -207,7 +207,7 @@ pub fn RunsPage() -> impl IntoView {
                 >
                     <option value="">"All assignments"</option>
                     <Transition>
-                        {move || Suspend::new(async move {
+                        {crate::erase::reactive(move || crate::erase::suspend(async move {
                             let selected = filters.get_untracked().assignment_id;
                             assignments
                                 .await
@@ -221,7 +221,8 @@ pub fn RunsPage() -> impl IntoView {
                                     }
                                 })
                                 .collect_view()
-                        })}
+                                .into_any()
+                        }))}
                     </Transition>
                 </select>
             </div>
@@ -252,10 +253,10 @@ pub fn RunsPage() -> impl IntoView {
             </div>
         </div>
         <Transition fallback=|| view! { <Skeleton rows=8 /> }>
-            {move || {
+            {crate::erase::reactive(move || {
                 let first = first.clone();
                 let load_more = load_more.clone();
-                Suspend::new(async move {
+                crate::erase::suspend(async move {
                     match first_page.await {
                         Ok(page) => {
                             let days = page.daily.clone().unwrap_or_default();
@@ -335,7 +336,7 @@ pub fn RunsPage() -> impl IntoView {
                         }
                     }
                 })
-            }}
+            })}
         </Transition>
     }
 }
@@ -370,10 +371,10 @@ pub fn RunDetailPage() -> impl IntoView {
                 <Skeleton rows=8 />
             }
         }>
-            {move || {
+            {crate::erase::reactive(move || {
                 let tz = tz.clone();
                 let first = first.clone();
-                Suspend::new(async move {
+                crate::erase::suspend(async move {
                     match detail.await {
                         Ok(Some(r)) => view! { <RunDetailView r=r tz=tz /> }.into_any(),
                         Ok(None) => run_missing(&first).into_any(),
@@ -389,7 +390,7 @@ pub fn RunDetailPage() -> impl IntoView {
                         }
                     }
                 })
-            }}
+            })}
         </Transition>
     }
 }

@@ -164,7 +164,7 @@ pub fn SummaryPage() -> impl IntoView {
         <AdminFrame>
             <h1 tabindex="-1">"Session summary"</h1>
             <Transition fallback=|| view! { <Skeleton rows=8 /> }>
-                {move || Suspend::new(async move {
+                {crate::erase::reactive(move || crate::erase::suspend(async move {
                     match data.await {
                         Ok((s, mine)) => view! { <SummaryView s=s local=mine /> }.into_any(),
                         Err(Some(e)) => {
@@ -176,7 +176,7 @@ pub fn SummaryPage() -> impl IntoView {
                                 .into_any()
                         }
                     }
-                })}
+                }))}
             </Transition>
             <p>
                 <A href="/">"Back to Find a user"</A>

@@ -20,7 +20,7 @@ pub fn WorkspacePage() -> impl IntoView {
     view! {
         <h1 tabindex="-1">"Workspace"</h1>
         <Transition fallback=|| view! { <Skeleton rows=8 /> }>
-            {move || Suspend::new(async move {
+            {crate::erase::reactive(move || crate::erase::suspend(async move {
                 match ws.await {
                     Ok(w) => view! { <WorkspaceView w=w /> }.into_any(),
                     Err(e) => {
@@ -28,7 +28,7 @@ pub fn WorkspacePage() -> impl IntoView {
                             .into_any()
                     }
                 }
-            })}
+            }))}
         </Transition>
     }
 }
