@@ -3,7 +3,7 @@
 //! into the session, and an unknown path shows Not found inside the banner
 //! layout (guarantee 2a of DESIGN.md).
 
-use leptos::{either::EitherOf3, prelude::*};
+use leptos::prelude::*;
 use leptos_router::{
     components::{Outlet, ParentRoute, Redirect, Route, Router, Routes},
     hooks::use_location,
@@ -35,21 +35,21 @@ pub fn AppRouter() -> impl IntoView {
         <Router>
             <FocusOnNavigation />
             <Routes fallback=Fallback>
-                <Route path=path!("/login") view=LoginGate />
-                <Route path=path!("/") view=|| view! { <AdminGate><ImpersonatePage /></AdminGate> } />
-                <Route path=path!("/audit") view=|| view! { <AdminGate><AuditPage /></AdminGate> } />
+                <Route path=path!("/login") view=|| view! { <LoginGate /> }.into_any() />
+                <Route path=path!("/") view=|| view! { <AdminGate><ImpersonatePage /></AdminGate> }.into_any() />
+                <Route path=path!("/audit") view=|| view! { <AdminGate><AuditPage /></AdminGate> }.into_any() />
                 <Route
                     path=path!("/summary/:id")
-                    view=|| view! { <AdminGate><SummaryPage /></AdminGate> }
+                    view=|| view! { <AdminGate><SummaryPage /></AdminGate> }.into_any()
                 />
-                <ParentRoute path=path!("/session") view=SessionLayout>
-                    <Route path=path!("") view=|| view! { <Redirect path=SESSION_HOME /> } />
-                    <Route path=path!("assignments") view=AssignmentsPage />
-                    <Route path=path!("assignments/:id") view=AssignmentDetailPage />
-                    <Route path=path!("runs") view=RunsPage />
-                    <Route path=path!("runs/:id") view=RunDetailPage />
-                    <Route path=path!("workspace") view=WorkspacePage />
-                    <Route path=path!("*any") view=NotFoundPage />
+                <ParentRoute path=path!("/session") view=|| view! { <SessionLayout /> }.into_any()>
+                    <Route path=path!("") view=|| view! { <Redirect path=SESSION_HOME /> }.into_any() />
+                    <Route path=path!("assignments") view=|| view! { <AssignmentsPage /> }.into_any() />
+                    <Route path=path!("assignments/:id") view=|| view! { <AssignmentDetailPage /> }.into_any() />
+                    <Route path=path!("runs") view=|| view! { <RunsPage /> }.into_any() />
+                    <Route path=path!("runs/:id") view=|| view! { <RunDetailPage /> }.into_any() />
+                    <Route path=path!("workspace") view=|| view! { <WorkspacePage /> }.into_any() />
+                    <Route path=path!("*any") view=|| view! { <NotFoundPage /> }.into_any() />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -66,17 +66,18 @@ fn SessionLayout() -> impl IntoView {
 #[component]
 fn Fallback() -> impl IntoView {
     let ctx = SessionContext::expect();
-    move || {
+    crate::erase::reactive(move || {
         if ctx.is_active() {
-            EitherOf3::A(view! { <SessionFrame><NotFoundPage /></SessionFrame> })
+            view! { <SessionFrame><NotFoundPage /></SessionFrame> }.into_any()
         } else if ctx.is_signed_in() {
-            EitherOf3::B(view! { <AdminFrame><NotFoundPage /></AdminFrame> })
+            view! { <AdminFrame><NotFoundPage /></AdminFrame> }.into_any()
         } else {
-            EitherOf3::C(view! {
+            view! {
                 <main id="main" class="page"><NotFoundPage /></main>
-            })
+            }
+            .into_any()
         }
-    }
+    })
 }
 
 /// Admin pages: into the session while one is active, to sign in without a
@@ -85,30 +86,30 @@ fn Fallback() -> impl IntoView {
 pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
     let ctx = SessionContext::expect();
     let signed_in = Memo::new(move |_| ctx.is_signed_in());
-    move || {
+    crate::erase::reactive(move || {
         if ctx.is_active() {
-            EitherOf3::A(view! { <Redirect path=SESSION_HOME /> })
+            view! { <Redirect path=SESSION_HOME /> }.into_any()
         } else if !signed_in.get() {
-            EitherOf3::B(view! { <Redirect path="/login" /> })
+            view! { <Redirect path="/login" /> }.into_any()
         } else {
-            EitherOf3::C(children())
+            children()
         }
-    }
+    })
 }
 
 #[component]
 fn LoginGate() -> impl IntoView {
     let ctx = SessionContext::expect();
     let signed_in = Memo::new(move |_| ctx.is_signed_in());
-    move || {
+    crate::erase::reactive(move || {
         if ctx.is_active() {
-            EitherOf3::A(view! { <Redirect path=SESSION_HOME /> })
+            view! { <Redirect path=SESSION_HOME /> }.into_any()
         } else if signed_in.get() {
-            EitherOf3::B(view! { <Redirect path="/" /> })
+            view! { <Redirect path="/" /> }.into_any()
         } else {
-            EitherOf3::C(view! { <LoginPage /> })
+            view! { <LoginPage /> }.into_any()
         }
-    }
+    })
 }
 
 /// After each client-side navigation, focus moves to the page's main heading

@@ -100,7 +100,7 @@ pub fn NotesDrawer(open: RwSignal<bool>) -> impl IntoView {
                     "Save note"
                 </button>
             </form>
-            {move || {
+            {crate::erase::reactive(move || {{
                 let list = notes.get();
                 if list.is_empty() {
                     view! { <p class="empty">"No notes yet. What you write here is saved with the session record."</p> }
@@ -127,7 +127,7 @@ pub fn NotesDrawer(open: RwSignal<bool>) -> impl IntoView {
                     }
                         .into_any()
                 }
-            }}
+            }}.into_any())}
         </aside>
     }
 }

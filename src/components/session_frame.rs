@@ -3,7 +3,7 @@
 //! it shows nothing of the session and sends the user to the summary of the
 //! session just left (or to the admin home).
 
-use leptos::{either::Either, prelude::*};
+use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
 use crate::{
@@ -21,10 +21,10 @@ pub fn SessionFrame(children: ChildrenFn) -> impl IntoView {
             a.map(|a| time::zone_label(&a.session.target.timezone, &a.session.target.name))
         })
     };
-    move || {
+    crate::erase::reactive(move || {
         if ctx.is_active() {
             let children = children.clone();
-            Either::Left(view! {
+            view! {
                 <div class="session-shell">
                     <div class="session-top">
                         <Banner notes_open=notes_open />
@@ -40,13 +40,14 @@ pub fn SessionFrame(children: ChildrenFn) -> impl IntoView {
                         {children()}
                     </main>
                 </div>
-            })
+            }
+            .into_any()
         } else {
             let to = ctx
                 .ended_untracked()
                 .map(|e| format!("/summary/{}", e.session.id))
                 .unwrap_or_else(|| "/".to_string());
-            Either::Right(view! { <Redirect path=to /> })
+            view! { <Redirect path=to /> }.into_any()
         }
-    }
+    })
 }

@@ -196,7 +196,7 @@ pub fn AuditPage() -> impl IntoView {
                         on:change=move |ev| filters.update(|f| f.impersonator = id_filter(&ev))
                     >
                         <option value="">"Anyone"</option>
-                        {move || {
+                        {crate::erase::reactive(move || {{
                             impersonators
                                 .get()
                                 .into_iter()
@@ -211,7 +211,7 @@ pub fn AuditPage() -> impl IntoView {
                                     }
                                 })
                                 .collect_view()
-                        }}
+                        }}.into_any())}
                     </select>
                 </div>
                 <div class="field">
@@ -221,7 +221,7 @@ pub fn AuditPage() -> impl IntoView {
                         on:change=move |ev| filters.update(|f| f.user = id_filter(&ev))
                     >
                         <option value="">"Anyone"</option>
-                        {move || {
+                        {crate::erase::reactive(move || {{
                             targets
                                 .get()
                                 .into_iter()
@@ -236,7 +236,7 @@ pub fn AuditPage() -> impl IntoView {
                                     }
                                 })
                                 .collect_view()
-                        }}
+                        }}.into_any())}
                     </select>
                 </div>
                 <div class="field">
@@ -312,8 +312,8 @@ pub fn AuditPage() -> impl IntoView {
                                             </tbody>
                                         </table>
                                     </div>
-                                    {move || more_error.get().map(|e| view! { <ErrorPanel error=e /> })}
-                                    {move || {
+                                    {crate::erase::reactive(move || {more_error.get().map(|e| view! { <ErrorPanel error=e /> })}.into_any())}
+                                    {crate::erase::reactive(move || {{
                                         let load_more = load_more.clone();
                                         cursor()
                                             .map(|c| {
@@ -327,7 +327,7 @@ pub fn AuditPage() -> impl IntoView {
                                                     </button>
                                                 }
                                             })
-                                    }}
+                                    }}.into_any())}
                                 }
                                     .into_any()
                             }
@@ -341,7 +341,7 @@ pub fn AuditPage() -> impl IntoView {
                     })
                 })}
             </Transition>
-            {move || selected.get().map(|id| view! { <SessionEvents id=id tz=tz.get_value() /> })}
+            {crate::erase::reactive(move || {selected.get().map(|id| view! { <SessionEvents id=id tz=tz.get_value() /> })}.into_any())}
         </AdminFrame>
     }
 }

@@ -40,7 +40,7 @@ pub fn ImpersonatePage() -> impl IntoView {
                 "Find the user, say why, and see Duvo as they see it. Sessions are read-only, time-boxed and recorded."
             </p>
             <UserSearch on_pick=Callback::new(move |item: UserSearchItem| selected.set(Some(item))) />
-            {move || {
+            {crate::erase::reactive(move || {{
                 selected
                     .get()
                     .map(|item| {
@@ -51,7 +51,7 @@ pub fn ImpersonatePage() -> impl IntoView {
                             />
                         }
                     })
-            }}
+            }}.into_any())}
         </AdminFrame>
     }
 }
@@ -260,7 +260,7 @@ pub fn UserSearch(on_pick: Callback<UserSearchItem>) -> impl IntoView {
             <Show when=move || notice.with(Option::is_some)>
                 <p class="form-error" role="alert">{move || notice.get()}</p>
             </Show>
-            {move || {
+            {crate::erase::reactive(move || {{
                 error
                     .get()
                     .map(|e| {
@@ -274,7 +274,7 @@ pub fn UserSearch(on_pick: Callback<UserSearchItem>) -> impl IntoView {
                             />
                         }
                     })
-            }}
+            }}.into_any())}
             <ul
                 id="user-results"
                 role="listbox"

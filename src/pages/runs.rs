@@ -298,9 +298,9 @@ pub fn RunsPage() -> impl IntoView {
                                     }
                                         .into_any()
                                 }}
-                                {move || more_error.get().map(|e| view! { <ErrorPanel error=e /> })}
+                                {crate::erase::reactive(move || {more_error.get().map(|e| view! { <ErrorPanel error=e /> })}.into_any())}
                                 <div class="load-more">
-                                    {move || {
+                                    {crate::erase::reactive(move || {{
                                         let load_more = load_more.clone();
                                         cursor()
                                             .map(|c| {
@@ -317,7 +317,7 @@ pub fn RunsPage() -> impl IntoView {
                                                     </button>
                                                 }
                                             })
-                                    }}
+                                    }}.into_any())}
                                     <p class="hint" role="status">
                                         {move || {
                                             let n = more.with(Vec::len);
