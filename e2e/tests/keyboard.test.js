@@ -32,12 +32,14 @@ const focused = (page) =>
 
 // Presses Tab (or Shift+Tab) until the focused element's name matches,
 // checking the focus ring on the way.
-async function tabTo(page, pattern, { back = false, max = 40 } = {}) {
+// `tag` tells apart controls of the same name (the "Find a user" nav link
+// and the search field).
+async function tabTo(page, pattern, { back = false, max = 40, tag = null } = {}) {
   for (let i = 0; i < max; i++) {
     await page.keyboard.press(back ? "Shift+Tab" : "Tab");
     const f = await focused(page);
     assert.ok(f.tag === "body" || f.ring, `focus on ${f.tag} "${f.name}" is visible`);
-    if (pattern.test(f.name)) return f;
+    if (pattern.test(f.name) && (!tag || f.tag === tag)) return f;
   }
   throw new Error(`Tab never reached ${pattern}`);
 }
@@ -63,7 +65,7 @@ test("sign in to Exit with the keyboard alone", async () => {
   await page.keyboard.press("Enter");
 
   await page.getByRole("combobox", { name: "Find a user" }).waitFor();
-  await tabTo(page, /^Find a user$/);
+  await tabTo(page, /^Find a user$/, { tag: "input" });
   await page.keyboard.type("alice@acme");
   await page.getByRole("option").first().waitFor();
   await page.keyboard.press("ArrowDown");
@@ -71,7 +73,7 @@ test("sign in to Exit with the keyboard alone", async () => {
 
   await tabTo(page, /^Reason category$/);
   await page.keyboard.press("ArrowDown"); // the first category
-  await tabTo(page, /^Reason$/);
+  await tabTo(page, /^Reason$/, { tag: "textarea" });
   await page.keyboard.type("Keyboard-only walk through every view");
   await tabTo(page, /^Start viewing$/);
   await page.keyboard.press("Enter");
