@@ -70,18 +70,18 @@ pub fn Banner(
                     <span class="banner-timer">
                         <span class="banner-timer-label">"Time left "</span>
                         <span class="time-left" role="timer" aria-label="Time left">
-                            {move || time::mm_ss(seconds_left.get())}
+                            {crate::erase::reactive(move || {time::mm_ss(seconds_left.get())}.into_any())}
                         </span>
                     </span>
                 </p>
                 <p class="visually-hidden" aria-live="assertive" aria-atomic="true">
-                    {move || {
+                    {crate::erase::reactive(move || {
                         if warning.get() {
                             "Warning: this session ends in less than five minutes."
                         } else {
                             ""
                         }
-                    }}
+                    }.into_any())}
                 </p>
                 <Show when=move || warning.get()>
                     <p class="banner-warning-text" aria-hidden="true">

@@ -196,7 +196,7 @@ pub fn AuditPage() -> impl IntoView {
                         on:change=move |ev| filters.update(|f| f.impersonator = id_filter(&ev))
                     >
                         <option value="">"Anyone"</option>
-                        {crate::erase::reactive(move || {{
+                        {crate::erase::reactive(move || {
                             impersonators
                                 .get()
                                 .into_iter()
@@ -211,7 +211,7 @@ pub fn AuditPage() -> impl IntoView {
                                     }
                                 })
                                 .collect_view()
-                        }}.into_any())}
+                        }.into_any())}
                     </select>
                 </div>
                 <div class="field">
@@ -221,7 +221,7 @@ pub fn AuditPage() -> impl IntoView {
                         on:change=move |ev| filters.update(|f| f.user = id_filter(&ev))
                     >
                         <option value="">"Anyone"</option>
-                        {crate::erase::reactive(move || {{
+                        {crate::erase::reactive(move || {
                             targets
                                 .get()
                                 .into_iter()
@@ -236,7 +236,7 @@ pub fn AuditPage() -> impl IntoView {
                                     }
                                 })
                                 .collect_view()
-                        }}.into_any())}
+                        }.into_any())}
                     </select>
                 </div>
                 <div class="field">
@@ -275,7 +275,7 @@ pub fn AuditPage() -> impl IntoView {
                     </select>
                 </div>
             </div>
-            <p class="hint">{move || format!("Times in {}, your timezone.", tz.get_value())}</p>
+            <p class="hint">{crate::erase::reactive(move || {format!("Times in {}, your timezone.", tz.get_value())}.into_any())}</p>
             <Transition fallback=|| view! { <Skeleton rows=6 /> }>
                 {crate::erase::reactive(move || {
                     let load_more = load_more.clone();
@@ -308,12 +308,12 @@ pub fn AuditPage() -> impl IntoView {
                                             </thead>
                                             <tbody>{session_rows(items, tz.get_value(), selected)}</tbody>
                                             <tbody>
-                                                {move || session_rows(more.get(), tz.get_value(), selected)}
+                                                {crate::erase::reactive(move || {session_rows(more.get(), tz.get_value(), selected)}.into_any())}
                                             </tbody>
                                         </table>
                                     </div>
                                     {crate::erase::reactive(move || {more_error.get().map(|e| view! { <ErrorPanel error=e /> })}.into_any())}
-                                    {crate::erase::reactive(move || {{
+                                    {crate::erase::reactive(move || {
                                         let load_more = load_more.clone();
                                         cursor()
                                             .map(|c| {
@@ -327,7 +327,7 @@ pub fn AuditPage() -> impl IntoView {
                                                     </button>
                                                 }
                                             })
-                                    }}.into_any())}
+                                    }.into_any())}
                                 }
                                     .into_any()
                             }

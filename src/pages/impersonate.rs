@@ -40,7 +40,7 @@ pub fn ImpersonatePage() -> impl IntoView {
                 "Find the user, say why, and see Duvo as they see it. Sessions are read-only, time-boxed and recorded."
             </p>
             <UserSearch on_pick=Callback::new(move |item: UserSearchItem| selected.set(Some(item))) />
-            {crate::erase::reactive(move || {{
+            {crate::erase::reactive(move || {
                 selected
                     .get()
                     .map(|item| {
@@ -51,7 +51,7 @@ pub fn ImpersonatePage() -> impl IntoView {
                             />
                         }
                     })
-            }}.into_any())}
+            }.into_any())}
         </AdminFrame>
     }
 }
@@ -258,9 +258,9 @@ pub fn UserSearch(on_pick: Callback<UserSearchItem>) -> impl IntoView {
             />
             <p id="search-status" class="hint" role="status">{status}</p>
             <Show when=move || notice.with(Option::is_some)>
-                <p class="form-error" role="alert">{move || notice.get()}</p>
+                <p class="form-error" role="alert">{crate::erase::reactive(move || {notice.get()}.into_any())}</p>
             </Show>
-            {crate::erase::reactive(move || {{
+            {crate::erase::reactive(move || {
                 error
                     .get()
                     .map(|e| {
@@ -274,7 +274,7 @@ pub fn UserSearch(on_pick: Callback<UserSearchItem>) -> impl IntoView {
                             />
                         }
                     })
-            }}.into_any())}
+            }.into_any())}
             <ul
                 id="user-results"
                 role="listbox"
@@ -508,7 +508,7 @@ pub fn StartForm(item: UserSearchItem, on_cancel: Callback<()>) -> impl IntoView
                         class="hint"
                         class:hint-ok=move || { count() >= REASON_MIN_CHARS }
                     >
-                        {move || format!("{} characters (at least {REASON_MIN_CHARS})", count())}
+                        {crate::erase::reactive(move || {format!("{} characters (at least {REASON_MIN_CHARS})", count())}.into_any())}
                     </p>
                 </div>
                 <div class="field">
@@ -524,7 +524,7 @@ pub fn StartForm(item: UserSearchItem, on_cancel: Callback<()>) -> impl IntoView
                 </div>
                 <Show when=move || error.with(Option::is_some)>
                     <div class="form-error" role="alert">
-                        <p>{move || error.get()}</p>
+                        <p>{crate::erase::reactive(move || {error.get()}.into_any())}</p>
                         <Show when=move || conflict.get()>
                             <button type="button" class="btn btn-secondary" on:click=move |_| end_other.run(())>
                                 "End my other session and start this one"

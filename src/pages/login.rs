@@ -105,7 +105,7 @@ pub fn LoginPage() -> impl IntoView {
                         />
                     </div>
                     <Show when=move || error.with(Option::is_some)>
-                        <p class="form-error" role="alert">{move || error.get()}</p>
+                        <p class="form-error" role="alert">{crate::erase::reactive(move || {error.get()}.into_any())}</p>
                     </Show>
                     <button
                         type="submit"

@@ -291,7 +291,7 @@ pub fn RunsPage() -> impl IntoView {
                                                 </thead>
                                                 <tbody>{rows}</tbody>
                                                 <tbody>
-                                                    {move || run_rows(more.get(), &tz.get_value())}
+                                                    {crate::erase::reactive(move || {run_rows(more.get(), &tz.get_value())}.into_any())}
                                                 </tbody>
                                             </table>
                                         </div>
@@ -300,7 +300,7 @@ pub fn RunsPage() -> impl IntoView {
                                 }}
                                 {crate::erase::reactive(move || {more_error.get().map(|e| view! { <ErrorPanel error=e /> })}.into_any())}
                                 <div class="load-more">
-                                    {crate::erase::reactive(move || {{
+                                    {crate::erase::reactive(move || {
                                         let load_more = load_more.clone();
                                         cursor()
                                             .map(|c| {
@@ -311,18 +311,18 @@ pub fn RunsPage() -> impl IntoView {
                                                         disabled=move || loading_more.get()
                                                         on:click=move |_| load_more(c.clone())
                                                     >
-                                                        {move || {
+                                                        {crate::erase::reactive(move || {
                                                             if loading_more.get() { "Loading…" } else { "Load more" }
-                                                        }}
+                                                        }.into_any())}
                                                     </button>
                                                 }
                                             })
-                                    }}.into_any())}
+                                    }.into_any())}
                                     <p class="hint" role="status">
-                                        {move || {
+                                        {crate::erase::reactive(move || {
                                             let n = more.with(Vec::len);
                                             if n > 0 { format!("{n} more runs loaded.") } else { String::new() }
-                                        }}
+                                        }.into_any())}
                                     </p>
                                 </div>
                             }
@@ -366,7 +366,7 @@ pub fn RunDetailPage() -> impl IntoView {
         <Transition fallback=move || {
             view! {
                 <h1 tabindex="-1">
-                    {move || id.get().map(|i| format!("Run #{i}")).unwrap_or_else(|| "Run".into())}
+                    {crate::erase::reactive(move || {id.get().map(|i| format!("Run #{i}")).unwrap_or_else(|| "Run".into())}.into_any())}
                 </h1>
                 <Skeleton rows=8 />
             }

@@ -292,7 +292,7 @@ fn SummaryView(s: Session, local: Option<EndedSession>) -> impl IntoView {
                 "Download JSON"
             </button>
         </div>
-        <p class="hint" role="status">{move || copy_status.get()}</p>
+        <p class="hint" role="status">{crate::erase::reactive(move || {copy_status.get()}.into_any())}</p>
         <details class="record">
             <summary>"Support record (Markdown)"</summary>
             <pre>{record}</pre>
