@@ -25,7 +25,7 @@ edition = "2021"
 [dependencies]
 leptos = { version = "0.8", features = ["csr"] }
 leptos_router = "0.8"
-wasm-bindgen = "=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
+wasm-bindgen = "=$(wasm_bindgen_version)"
 
 $(sed -n '/^\[profile.wasm-release\]/,/^$/p' Cargo.toml)
 TOML

@@ -12,7 +12,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+. scripts/lib.sh
 
 TRUNK_VERSION="0.21.14"
 APT_UPDATED=""
@@ -22,11 +22,6 @@ ok() { printf '[bootstrap]   ok: %s\n' "$*"; }
 fail() {
   printf '\033[31m[bootstrap] FAILED: %s\033[0m\n' "$*" >&2
   exit 1
-}
-
-# The wasm-bindgen crate version in Cargo.lock: the CLI must match it exactly.
-wasm_bindgen_version() {
-  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
 }
 
 apt_install() {

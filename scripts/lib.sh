@@ -15,3 +15,9 @@ build_server() {
   say "Building viewas-server (release)"
   cargo build --release -p viewas-server
 }
+
+# The wasm-bindgen crate version in Cargo.lock: the CLI (and the reference app
+# of bench/bundle.sh) must match it exactly.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
