@@ -15,14 +15,15 @@
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 use leptos::prelude::*;
-use serde::{de::DeserializeOwned, Serialize};
 use viewas_api::{
-    match_view, ApiError, AuditEvent, ErrorCode, Id, LoginRequest, LoginResponse, NewNote, Note,
-    Page, PublicConfig, Session, SessionStatus, StartImpersonation, StartedImpersonation,
-    UserSearchItem, VerifyResult,
+    match_view, ApiError, ErrorCode, Id, LoginRequest, LoginResponse, NewNote, Note, Page,
+    PublicConfig, Session, SessionStatus, StartImpersonation, StartedImpersonation, UserSearchItem,
 };
 
-use crate::session::{now_ms, EndCause, SessionContext};
+use crate::{
+    json::{self, FromJson, ToJson},
+    session::{now_ms, EndCause, SessionContext},
+};
 
 pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
@@ -292,15 +293,13 @@ impl ApiClient {
         Ok(active.token)
     }
 
-    /// A view request, through the guard.
-    pub async fn view_request<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-    ) -> ApiResult<T> {
+    /// A view request, through the guard; the answer parsed but not yet
+    /// decoded, so every view shares one request future (issue 6: one copy
+    /// of the async machinery in the wasm, not one per answer type).
+    pub async fn view_request(&self, method: Method, path: &str) -> ApiResult<Json> {
         let token = self.check_view(method, path).map_err(ApiErr::Refused)?;
         let answer = self
-            .send(method, path.to_string(), Cred::Session, Some(token), None)
+            .send_raw(method, path.to_string(), Cred::Session, Some(token), None)
             .await;
         if answer.is_ok() {
             self.ctx.count_page_view();
@@ -308,12 +307,17 @@ impl ApiClient {
         answer
     }
 
-    /// `GET` a view route of the active session.
-    pub async fn view<T: DeserializeOwned>(&self, path: &str) -> ApiResult<T> {
+    /// `GET` a view route of the active session, parsed.
+    pub async fn view_json(&self, path: &str) -> ApiResult<Json> {
         self.view_request(Method::Get, path).await
     }
 
-    async fn send<T: DeserializeOwned>(
+    /// `GET` a view route of the active session, decoded as `T`.
+    pub async fn view<T: FromJson>(&self, path: &str) -> ApiResult<T> {
+        self.view_json(path).await?.decode()
+    }
+
+    async fn send<T: FromJson>(
         &self,
         method: Method,
         path: String,
@@ -321,6 +325,19 @@ impl ApiClient {
         bearer: Option<String>,
         body: Option<String>,
     ) -> ApiResult<T> {
+        self.send_raw(method, path, cred, bearer, body)
+            .await?
+            .decode()
+    }
+
+    async fn send_raw(
+        &self,
+        method: Method,
+        path: String,
+        cred: Cred,
+        bearer: Option<String>,
+        body: Option<String>,
+    ) -> ApiResult<Json> {
         let response = self
             .transport
             .send(HttpRequest {
@@ -336,20 +353,22 @@ impl ApiClient {
             })?;
         let status = response.status;
         if (200..300).contains(&status) {
-            let body = if response.body.trim().is_empty() {
-                "null"
+            let value = if response.body.trim().is_empty() {
+                Some(wasm_bindgen::JsValue::NULL)
             } else {
-                &response.body
+                json::parse(&response.body)
             };
-            return serde_json::from_str(body).map_err(|_| ApiErr::BadAnswer(status));
+            return value
+                .map(|value| Json { status, value })
+                .ok_or(ApiErr::BadAnswer(status));
         }
-        let err = match serde_json::from_str::<ApiError>(&response.body) {
-            Ok(e) => ApiErr::Server {
+        let err = match json::from_str::<ApiError>(&response.body) {
+            Some(e) => ApiErr::Server {
                 status,
                 code: e.error.code,
                 message: e.error.message,
             },
-            Err(_) => ApiErr::Server {
+            None => ApiErr::Server {
                 status,
                 code: ErrorCode::Other,
                 message: String::new(),
@@ -374,7 +393,7 @@ impl ApiClient {
             .ok_or(ApiErr::SignedOut)
     }
 
-    async fn admin<T: DeserializeOwned>(
+    async fn admin<T: FromJson>(
         &self,
         method: Method,
         path: String,
@@ -385,8 +404,48 @@ impl ApiClient {
             .await
     }
 
-    fn json<B: Serialize>(body: &B) -> Option<String> {
-        serde_json::to_string(body).ok()
+    fn json<B: ToJson>(body: &B) -> Option<String> {
+        Some(json::to_string(body))
+    }
+
+    // ------------------------------------------------------------ resources
+
+    /// One GET, parsed: a view route through the guard, or an administrator
+    /// route. `None` (no id in the address yet) answers JSON `null` without
+    /// a request, which decodes as `Option::None`.
+    pub async fn get_json(&self, get: Option<Fetch>) -> ApiResult<Json> {
+        match get {
+            None => Ok(Json {
+                status: 200,
+                value: wasm_bindgen::JsValue::NULL,
+            }),
+            Some(Fetch::View(path)) => self.view_json(&path).await,
+            Some(Fetch::Admin(path)) => {
+                let token = self.admin_token()?;
+                self.send_raw(Method::Get, path, Cred::Admin, Some(token), None)
+                    .await
+            }
+        }
+    }
+
+    /// A resource that GETs what `get` names and refetches when the signals
+    /// it reads change. Every page's data goes through this one resource
+    /// type and decodes where it renders (`json.decode::<T>()`): one copy of
+    /// Leptos's async machinery in the wasm instead of one per answer type.
+    pub fn resource(
+        &self,
+        get: impl Fn() -> Option<Fetch> + 'static,
+    ) -> LocalResource<ApiResult<Json>> {
+        self.resource_dyn(Box::new(get))
+    }
+
+    fn resource_dyn(&self, get: Box<dyn Fn() -> Option<Fetch>>) -> LocalResource<ApiResult<Json>> {
+        let api = self.clone();
+        LocalResource::new(move || {
+            let api = api.clone();
+            let get = get();
+            async move { api.get_json(get).await }
+        })
     }
 
     // ------------------------------------------------------------ public
@@ -417,7 +476,7 @@ impl ApiClient {
     /// Ends the administrator's token on the server; the caller forgets it
     /// locally whatever the answer.
     pub async fn logout(&self) -> ApiResult<()> {
-        self.admin::<serde_json::Value>(Method::Post, "/api/auth/logout".into(), None)
+        self.admin::<wasm_bindgen::JsValue>(Method::Post, "/api/auth/logout".into(), None)
             .await
             .map(|_| ())
     }
@@ -425,7 +484,7 @@ impl ApiClient {
     /// Ends a token this console will not keep (a user's, who may not use
     /// the console).
     pub async fn logout_token(&self, token: &str) -> ApiResult<()> {
-        self.send::<serde_json::Value>(
+        self.send::<wasm_bindgen::JsValue>(
             Method::Post,
             "/api/auth/logout".into(),
             Cred::None,
@@ -456,8 +515,7 @@ impl ApiClient {
     }
 
     pub async fn get_session(&self, id: Id) -> ApiResult<Session> {
-        self.admin(Method::Get, format!("/api/impersonations/{id}"), None)
-            .await
+        self.admin(Method::Get, admin_path::session(id), None).await
     }
 
     /// Ends one of the caller's sessions with the administrator's token
@@ -524,22 +582,55 @@ impl ApiClient {
     // ------------------------------------------------------------ audit
 
     pub async fn audit_sessions(&self, query: &str) -> ApiResult<Page<Session>> {
-        self.admin(Method::Get, format!("/api/audit/sessions{query}"), None)
+        self.admin(Method::Get, admin_path::audit_sessions(query), None)
             .await
     }
+}
 
-    pub async fn audit_events(&self, session_id: Id) -> ApiResult<Page<AuditEvent>> {
-        self.admin(
-            Method::Get,
-            format!("/api/audit/events?session_id={session_id}&limit=500"),
-            None,
-        )
-        .await
+/// Administrator routes read through [`ApiClient::resource`] with
+/// [`Fetch::Admin`].
+pub mod admin_path {
+    use viewas_api::Id;
+
+    /// `query` is empty or starts with `?`.
+    pub fn audit_sessions(query: &str) -> String {
+        format!("/api/audit/sessions{query}")
     }
 
-    pub async fn audit_verify(&self) -> ApiResult<VerifyResult> {
-        self.admin(Method::Get, "/api/audit/verify".into(), None)
-            .await
+    pub fn audit_events(session_id: Id) -> String {
+        format!("/api/audit/events?session_id={session_id}&limit=500")
+    }
+
+    pub fn audit_verify() -> String {
+        "/api/audit/verify".into()
+    }
+
+    pub fn session(id: Id) -> String {
+        format!("/api/impersonations/{id}")
+    }
+}
+
+/// What [`ApiClient::resource`] fetches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetch {
+    /// A view route of the active session (`/api/view/...`), guarded.
+    View(String),
+    /// An administrator route (`/api/audit/...`, `/api/impersonations/..`).
+    Admin(String),
+}
+
+/// A 2xx answer, parsed by the browser; [`Json::decode`] reads it as a type.
+#[derive(Debug, Clone)]
+pub struct Json {
+    pub status: u16,
+    pub value: wasm_bindgen::JsValue,
+}
+
+impl Json {
+    /// The answer as `T`; an answer of another shape is
+    /// [`ApiErr::BadAnswer`].
+    pub fn decode<T: FromJson>(&self) -> ApiResult<T> {
+        T::from_json(&self.value).ok_or(ApiErr::BadAnswer(self.status))
     }
 }
 

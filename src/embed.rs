@@ -14,11 +14,14 @@
 
 use std::cell::RefCell;
 
-use serde::Serialize;
 use viewas_api::Id;
 use wasm_bindgen::JsValue;
 
-use crate::{api::ApiClient, storage};
+use crate::{
+    api::ApiClient,
+    json::{self, ToJson},
+    storage,
+};
 
 thread_local! {
     /// The server's partner origins; `None` until fetched (or when the fetch
@@ -26,12 +29,22 @@ thread_local! {
     static SERVER_ORIGINS: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParentMessage {
-    #[serde(rename = "type")]
+    /// `type` on the wire.
     pub kind: &'static str,
     pub session_id: Id,
     pub reason: String,
+}
+
+impl ToJson for ParentMessage {
+    fn to_json(&self) -> JsValue {
+        let o = js_sys::Object::new();
+        json::set(&o, "type", self.kind.to_json());
+        json::set(&o, "session_id", self.session_id.to_json());
+        json::set(&o, "reason", self.reason.to_json());
+        o.into()
+    }
 }
 
 pub const STARTED: &str = "viewas.session.started";
@@ -154,12 +167,7 @@ pub fn notify_window(
         session_id,
         reason: reason.to_string(),
     };
-    let Ok(json) = serde_json::to_string(&msg) else {
-        return false;
-    };
-    let Ok(value) = js_sys::JSON::parse(&json) else {
-        return false;
-    };
+    let value = msg.to_json();
     // A parent that navigated away to another origin makes this throw; the
     // message is then simply not delivered.
     let sent: Result<(), JsValue> = target.post_message(&value, &origin);

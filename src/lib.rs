@@ -9,6 +9,7 @@ pub mod app;
 pub mod components;
 pub mod embed;
 pub mod erase;
+pub mod json;
 pub mod pages;
 pub mod session;
 pub mod storage;

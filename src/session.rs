@@ -11,24 +11,27 @@
 //! ```
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use viewas_api::{Id, Note, Session, SessionStatus, StartedImpersonation, User};
-use wasm_bindgen::{closure::Closure, JsCast};
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 
-use crate::{embed, storage};
+use crate::{
+    embed,
+    json::{self, FromJson, ToJson},
+    storage,
+};
 
 /// The BroadcastChannel shared by all tabs of the console.
 pub const CHANNEL: &str = "viewas";
 
 /// `viewas.auth` in sessionStorage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthInfo {
     pub token: String,
     pub user: User,
 }
 
 /// `viewas.session` in sessionStorage.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ActiveSession {
     /// The impersonation token: view routes, notes and ending this session only.
     pub token: String,
@@ -36,13 +39,19 @@ pub struct ActiveSession {
     /// Browser clock (ms since the epoch) at which the session reaches its
     /// maximum length. Derived from the server's own timestamps at start, so
     /// a skewed browser clock does not shorten or stretch it.
-    #[serde(default)]
     pub deadline_ms: f64,
     /// Browser clock at which the session ends for idleness unless a view
     /// request comes first (each one moves it on). 0: no idle limit known.
-    #[serde(default)]
     pub idle_deadline_ms: f64,
 }
+
+crate::json_struct!(AuthInfo { token, user });
+crate::json_struct!(ActiveSession {
+    token,
+    session,
+    deadline_ms,
+    idle_deadline_ms,
+});
 
 impl ActiveSession {
     pub fn from_started(started: StartedImpersonation, now_ms: f64) -> Self {
@@ -134,11 +143,29 @@ pub struct EndedSession {
 }
 
 /// What another tab is told: `{"type":"session_ended","session_id":N}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelMessage {
-    #[serde(rename = "type")]
+    /// `type` on the wire.
     pub kind: String,
     pub session_id: Id,
+}
+
+impl FromJson for ChannelMessage {
+    fn from_json(v: &JsValue) -> Option<Self> {
+        Some(ChannelMessage {
+            kind: FromJson::from_json(&json::field(v, "type"))?,
+            session_id: FromJson::from_json(&json::field(v, "session_id"))?,
+        })
+    }
+}
+
+impl ToJson for ChannelMessage {
+    fn to_json(&self) -> JsValue {
+        let o = js_sys::Object::new();
+        json::set(&o, "type", self.kind.to_json());
+        json::set(&o, "session_id", self.session_id.to_json());
+        o.into()
+    }
 }
 
 pub fn now_ms() -> f64 {
@@ -235,13 +262,7 @@ impl SessionContext {
         };
         let on_message =
             Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-                let Some(raw) = js_sys::JSON::stringify(&ev.data())
-                    .ok()
-                    .and_then(|s| s.as_string())
-                else {
-                    return;
-                };
-                let Ok(msg) = serde_json::from_str::<ChannelMessage>(&raw) else {
+                let Some(msg) = ChannelMessage::from_json(&ev.data()) else {
                     return;
                 };
                 if msg.kind != "session_ended" {
@@ -422,14 +443,9 @@ pub fn broadcast_ended(id: Id) {
         kind: "session_ended".into(),
         session_id: id,
     };
-    let (Ok(channel), Ok(json)) = (
-        web_sys::BroadcastChannel::new(CHANNEL),
-        serde_json::to_string(&msg),
-    ) else {
+    let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) else {
         return;
     };
-    if let Ok(value) = js_sys::JSON::parse(&json) {
-        let _ = channel.post_message(&value);
-    }
+    let _ = channel.post_message(&msg.to_json());
     channel.close();
 }

@@ -8,7 +8,7 @@ use viewas_api::{EndReason, Session};
 use wasm_bindgen::JsCast;
 
 use crate::{
-    api::ApiClient,
+    api::{admin_path, ApiClient, ApiResult, Fetch, Json},
     components::{admin_frame::role_label, AdminFrame, ErrorPanel, Skeleton},
     pages::impersonate::local_zone,
     session::{parse_ms, EndCause, EndedSession, SessionContext},
@@ -114,7 +114,7 @@ pub fn markdown(s: &Session, how: &str, duration: &str, tz: &str) -> String {
 }
 
 fn download_json(s: &Session) -> Result<(), String> {
-    let json = serde_json::to_string_pretty(s).map_err(|e| e.to_string())?;
+    let json = crate::json::to_string_pretty(s);
     let parts = js_sys::Array::of1(&json.into());
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/json");
@@ -140,32 +140,29 @@ pub fn SummaryPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
     let local: Option<EndedSession> = ctx.ended_untracked();
-    let data = LocalResource::new(move || {
-        let api = api.clone();
-        let id = id.get();
-        let local = local.clone();
-        async move {
-            let Some(id) = id else {
-                return Err(None);
-            };
-            let mine = local.filter(|e| e.session.id == id);
-            match api.get_session(id).await {
-                Ok(s) => Ok((s, mine)),
-                // The server could not be asked: show what this tab knows.
-                Err(_) if mine.is_some() => {
-                    let m = mine.clone().map(|m| m.session);
-                    m.map(|s| (s, mine)).ok_or(None)
-                }
-                Err(e) => Err(Some(e)),
+    let data = api.resource(move || id.get().map(|id| Fetch::Admin(admin_path::session(id))));
+    // The server's answer, or what this tab knows when the server could not
+    // be asked; `Err(None)`: no such session.
+    let outcome = move |answer: ApiResult<Json>| {
+        let id = id.get_untracked().ok_or(None)?;
+        let mine = local.clone().filter(|e| e.session.id == id);
+        match answer.and_then(|j| j.decode::<Session>()) {
+            Ok(s) => Ok((s, mine)),
+            Err(_) if mine.is_some() => {
+                let m = mine.clone().map(|m| m.session);
+                m.map(|s| (s, mine)).ok_or(None)
             }
+            Err(e) => Err(Some(e)),
         }
-    });
+    };
     view! {
         <AdminFrame>
             <h1 tabindex="-1">"Session summary"</h1>
             <Transition fallback=|| view! { <Skeleton rows=8 /> }>
-                {crate::erase::reactive(move || crate::erase::suspend(async move {
-                    match data.await {
+                {crate::erase::reactive(move || {
+                    let outcome = outcome.clone();
+                    crate::erase::suspend(async move {
+                    match outcome(data.await) {
                         Ok((s, mine)) => view! { <SummaryView s=s local=mine /> }.into_any(),
                         Err(Some(e)) => {
                             view! { <ErrorPanel error=e retry=Callback::new(move |_| data.refetch()) /> }
@@ -176,7 +173,8 @@ pub fn SummaryPage() -> impl IntoView {
                                 .into_any()
                         }
                     }
-                }))}
+                })
+                })}
             </Transition>
             <p>
                 <A href="/">"Back to Find a user"</A>

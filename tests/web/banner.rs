@@ -165,7 +165,7 @@ async fn a_view_request_restarts_the_idle_clock() {
     assert_eq!(before.seconds_left_at(js_sys::Date::now()), 60);
     assert_eq!(before.expiry_cause(), EndCause::Idle);
     sleep_ms(1100).await;
-    let _: Vec<serde_json::Value> = api
+    let _: Vec<wasm_bindgen::JsValue> = api
         .view(&viewas_api::routes::path::assignments())
         .await
         .expect("answered");

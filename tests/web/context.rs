@@ -49,7 +49,7 @@ async fn a_reload_restores_the_session_from_session_storage() {
         .session_storage()
         .unwrap()
         .unwrap()
-        .set_item("viewas.session", &json(&active))
+        .set_item("viewas.session", &viewas::json::to_string(&active))
         .unwrap();
     let t = FakeTransport::always(200, "{}");
     let el = container();
@@ -79,7 +79,7 @@ async fn a_reload_restores_the_session_from_session_storage() {
         .session_storage()
         .unwrap()
         .unwrap()
-        .set_item("viewas.session", &json(&ended))
+        .set_item("viewas.session", &viewas::json::to_string(&ended))
         .unwrap();
     assert!(SessionContext::restore().active_untracked().is_none());
     assert_eq!(session_item("viewas.session"), None, "and it is removed");
@@ -204,7 +204,9 @@ async fn a_401_session_ended_leaves_the_session() {
     );
     let (_h, ctx, api) = contexts(&t);
     ctx.start(started(alice(), 7, 1800));
-    let answer = api.view::<serde_json::Value>(&path::assignments()).await;
+    let answer = api
+        .view::<wasm_bindgen::JsValue>(&path::assignments())
+        .await;
     match answer {
         Err(ApiErr::Server {
             status: 401,

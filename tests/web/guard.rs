@@ -10,7 +10,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 use crate::support::*;
 
-fn refused(r: Result<serde_json::Value, ApiErr>) -> Refusal {
+fn refused<T: std::fmt::Debug>(r: Result<T, ApiErr>) -> Refusal {
     match r {
         Err(ApiErr::Refused(why)) => why,
         other => panic!("expected a refusal, got {other:?}"),
@@ -23,7 +23,7 @@ async fn an_allowed_view_request_goes_out_with_the_session_token() {
     let t = FakeTransport::always(200, "[]");
     let (_h, ctx, api) = contexts(&t);
     ctx.start(started(alice(), 7, 1800));
-    let got: Vec<serde_json::Value> = api.view(&path::assignments()).await.expect("answered");
+    let got: Vec<wasm_bindgen::JsValue> = api.view(&path::assignments()).await.expect("answered");
     assert!(got.is_empty());
     assert_eq!(t.calls(), 1);
     let req = &t.requests()[0];
@@ -112,7 +112,7 @@ async fn an_expired_session_requests_nothing_and_ends() {
         .session_storage()
         .unwrap()
         .unwrap()
-        .set_item("viewas.session", &json(&active))
+        .set_item("viewas.session", &viewas::json::to_string(&active))
         .unwrap();
     let (_h, ctx, api) = contexts(&t);
     let why = refused(api.view_request(Method::Get, &path::assignments()).await);

@@ -11,6 +11,7 @@ mod support;
 mod banner;
 mod context;
 mod guard;
+mod json;
 mod notes;
 mod routing;
 mod search;

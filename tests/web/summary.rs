@@ -105,7 +105,7 @@ fn the_parent_message_has_the_agreed_shape() {
         reason: "expiry".into(),
     };
     assert_eq!(
-        serde_json::to_string(&m).unwrap(),
+        viewas::json::to_string(&m),
         r#"{"type":"viewas.session.ended","session_id":7,"reason":"expiry"}"#
     );
 }
