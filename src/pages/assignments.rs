@@ -9,7 +9,7 @@ use viewas_api::{
 };
 
 use crate::{
-    api::ApiClient,
+    api::{ApiClient, Fetch},
     components::{Empty, ErrorPanel, Skeleton},
     pages::first_name,
     session::SessionContext,
@@ -120,13 +120,7 @@ pub fn AssignmentsPage() -> impl IntoView {
     let user = viewed_user();
     let tz = user.timezone.clone();
     let first = first_name(&user);
-    let items = LocalResource::new(move || {
-        let api = api.clone();
-        async move {
-            api.view::<Vec<AssignmentSummary>>(&path::assignments())
-                .await
-        }
-    });
+    let items = api.resource(|| Some(Fetch::View(path::assignments())));
     view! {
         <h1 tabindex="-1">"Assignments"</h1>
         <Transition fallback=|| view! { <Skeleton rows=6 /> }>
@@ -134,7 +128,7 @@ pub fn AssignmentsPage() -> impl IntoView {
                 let tz = tz.clone();
                 let first = first.clone();
                 crate::erase::suspend(async move {
-                    match items.await {
+                    match items.await.and_then(|j| j.decode::<Vec<AssignmentSummary>>()) {
                         Ok(list) if list.is_empty() => {
                             view! { <Empty text=format!("{first} has no assignments yet.") /> }
                                 .into_any()
@@ -223,19 +217,7 @@ pub fn AssignmentDetailPage() -> impl IntoView {
     let tz = user.timezone.clone();
     let first = first_name(&user);
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
-    let detail = LocalResource::new(move || {
-        let api = api.clone();
-        let id = id.get();
-        async move {
-            match id {
-                Some(id) => api
-                    .view::<AssignmentDetail>(&path::assignment(id))
-                    .await
-                    .map(Some),
-                None => Ok(None),
-            }
-        }
-    });
+    let detail = api.resource(move || id.get().map(|id| Fetch::View(path::assignment(id))));
     view! {
         <p class="crumbs">
             <A href="/session/assignments">"Assignments"</A>
@@ -250,7 +232,7 @@ pub fn AssignmentDetailPage() -> impl IntoView {
                 let tz = tz.clone();
                 let first = first.clone();
                 crate::erase::suspend(async move {
-                    match detail.await {
+                    match detail.await.and_then(|j| j.decode::<Option<AssignmentDetail>>()) {
                         Ok(Some(a)) => view! { <AssignmentDetailView a=a tz=tz first=first /> }.into_any(),
                         Ok(None) => missing(&first).into_any(),
                         Err(e) if e.code() == Some(ErrorCode::NotFound) => missing(&first).into_any(),

@@ -5,10 +5,12 @@
 use std::collections::BTreeMap;
 
 use leptos::{prelude::*, task::spawn_local};
-use viewas_api::{AuditEvent, EndReason, ErrorCode, Id, Page, Session, SessionStatus};
+use viewas_api::{
+    AuditEvent, EndReason, ErrorCode, Id, Page, Session, SessionStatus, VerifyResult,
+};
 
 use crate::{
-    api::{encode, ApiClient, ApiErr},
+    api::{admin_path, encode, ApiClient, ApiErr, Fetch},
     components::{AdminFrame, Empty, ErrorPanel, Skeleton},
     pages::impersonate::local_zone,
     time::{self, Style},
@@ -83,21 +85,11 @@ pub fn AuditPage() -> impl IntoView {
     let impersonators = RwSignal::new(BTreeMap::<Id, String>::new());
     let targets = RwSignal::new(BTreeMap::<Id, String>::new());
 
-    let verify = LocalResource::new({
-        let api = api.clone();
-        move || {
-            let api = api.clone();
-            async move { api.audit_verify().await }
-        }
-    });
-
-    let first_page = LocalResource::new({
-        let api = api.clone();
-        move || {
-            let api = api.clone();
-            let f = filters.get();
-            async move { api.audit_sessions(&f.query(None)).await }
-        }
+    let verify = api.resource(|| Some(Fetch::Admin(admin_path::audit_verify())));
+    let first_page = api.resource(move || {
+        Some(Fetch::Admin(admin_path::audit_sessions(
+            &filters.get().query(None),
+        )))
     });
     let more = RwSignal::new(Vec::<Session>::new());
     let more_cursor = RwSignal::new(None::<Option<String>>);
@@ -126,7 +118,13 @@ pub fn AuditPage() -> impl IntoView {
             let api = api.clone();
             let f = filters.get_untracked();
             spawn_local(async move {
-                match api.audit_sessions(&f.query(Some(&cursor))).await {
+                let answer = api
+                    .get_json(Some(Fetch::Admin(admin_path::audit_sessions(
+                        &f.query(Some(&cursor)),
+                    ))))
+                    .await
+                    .and_then(|j| j.decode::<Page<Session>>());
+                match answer {
                     Ok(page) => {
                         remember(&page.items);
                         more.update(|m| m.extend(page.items));
@@ -147,7 +145,7 @@ pub fn AuditPage() -> impl IntoView {
             <h1 tabindex="-1">"Audit"</h1>
             <Transition fallback=|| view! { <Skeleton rows=1 /> }>
                 {crate::erase::reactive(move || crate::erase::suspend(async move {
-                    match verify.await {
+                    match verify.await.and_then(|j| j.decode::<VerifyResult>()) {
                         Ok(v) if v.ok => {
                             view! {
                                 <p class="verify verify-ok" role="status">
@@ -280,7 +278,7 @@ pub fn AuditPage() -> impl IntoView {
                 {crate::erase::reactive(move || {
                     let load_more = load_more.clone();
                     crate::erase::suspend(async move {
-                        match first_page.await {
+                        match first_page.await.and_then(|j| j.decode::<Page<Session>>()) {
                             Ok(page) => {
                                 remember(&page.items);
                                 let Page { items, next_cursor } = page;
@@ -381,10 +379,7 @@ fn session_rows(items: Vec<Session>, tz: String, selected: RwSignal<Option<Id>>)
 #[component]
 fn SessionEvents(id: Id, tz: String) -> impl IntoView {
     let api = ApiClient::expect();
-    let events = LocalResource::new(move || {
-        let api = api.clone();
-        async move { api.audit_events(id).await }
-    });
+    let events = api.resource(move || Some(Fetch::Admin(admin_path::audit_events(id))));
     view! {
         <section class="card" id="audit-events" aria-labelledby="audit-events-title">
             <h2 id="audit-events-title">{format!("Events of session #{id}, in order")}</h2>
@@ -392,7 +387,7 @@ fn SessionEvents(id: Id, tz: String) -> impl IntoView {
                 {crate::erase::reactive(move || {
                     let tz = tz.clone();
                     crate::erase::suspend(async move {
-                        match events.await {
+                        match events.await.and_then(|j| j.decode::<Page<AuditEvent>>()) {
                             Ok(page) if page.items.is_empty() => {
                                 view! { <Empty text="No events recorded for this session." /> }.into_any()
                             }

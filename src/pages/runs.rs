@@ -13,7 +13,7 @@ use viewas_api::{
 };
 
 use crate::{
-    api::{encode, ApiClient, ApiErr},
+    api::{encode, ApiClient, ApiErr, Fetch},
     components::{Empty, ErrorPanel, RunsChart, Skeleton},
     pages::{
         assignments::{run_badge, run_status, viewed_user},
@@ -111,25 +111,8 @@ pub fn RunsPage() -> impl IntoView {
         }
     });
 
-    let assignments = LocalResource::new({
-        let api = api.clone();
-        move || {
-            let api = api.clone();
-            async move {
-                api.view::<Vec<AssignmentSummary>>(&path::assignments())
-                    .await
-            }
-        }
-    });
-
-    let first_page = LocalResource::new({
-        let api = api.clone();
-        move || {
-            let api = api.clone();
-            let f = filters.get();
-            async move { api.view::<RunsPage>(&f.api_path(None)).await }
-        }
-    });
+    let assignments = api.resource(|| Some(Fetch::View(path::assignments())));
+    let first_page = api.resource(move || Some(Fetch::View(filters.get().api_path(None))));
 
     // Pages after the first, appended by "Load more"; reset by a new filter.
     let more = RwSignal::new(Vec::<RunSummary>::new());
@@ -151,7 +134,10 @@ pub fn RunsPage() -> impl IntoView {
             loading_more.set(true);
             more_error.set(None);
             spawn_local(async move {
-                let answer = api.view::<RunsPage>(&f.api_path(Some(&cursor))).await;
+                let answer = api
+                    .get_json(Some(Fetch::View(f.api_path(Some(&cursor)))))
+                    .await
+                    .and_then(|j| j.decode::<RunsPage>());
                 if filters.try_get_untracked().as_ref() != Some(&f) {
                     return;
                 }
@@ -211,6 +197,7 @@ pub fn RunsPage() -> impl IntoView {
                             let selected = filters.get_untracked().assignment_id;
                             assignments
                                 .await
+                                .and_then(|j| j.decode::<Vec<AssignmentSummary>>())
                                 .unwrap_or_default()
                                 .into_iter()
                                 .map(|a| {
@@ -257,7 +244,7 @@ pub fn RunsPage() -> impl IntoView {
                 let first = first.clone();
                 let load_more = load_more.clone();
                 crate::erase::suspend(async move {
-                    match first_page.await {
+                    match first_page.await.and_then(|j| j.decode::<RunsPage>()) {
                         Ok(page) => {
                             let days = page.daily.clone().unwrap_or_default();
                             let first_cursor = page.next_cursor.clone();
@@ -349,16 +336,7 @@ pub fn RunDetailPage() -> impl IntoView {
     let tz = user.timezone.clone();
     let first = first_name(&user);
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
-    let detail = LocalResource::new(move || {
-        let api = api.clone();
-        let id = id.get();
-        async move {
-            match id {
-                Some(id) => api.view::<RunDetail>(&path::run(id)).await.map(Some),
-                None => Ok(None),
-            }
-        }
-    });
+    let detail = api.resource(move || id.get().map(|id| Fetch::View(path::run(id))));
     view! {
         <p class="crumbs">
             <A href="/session/runs">"Runs"</A>
@@ -375,7 +353,7 @@ pub fn RunDetailPage() -> impl IntoView {
                 let tz = tz.clone();
                 let first = first.clone();
                 crate::erase::suspend(async move {
-                    match detail.await {
+                    match detail.await.and_then(|j| j.decode::<Option<RunDetail>>()) {
                         Ok(Some(r)) => view! { <RunDetailView r=r tz=tz /> }.into_any(),
                         Ok(None) => run_missing(&first).into_any(),
                         Err(e) if e.code() == Some(ErrorCode::NotFound) => {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use viewas_api::{routes::path, Workspace};
 
 use crate::{
-    api::ApiClient,
+    api::{ApiClient, Fetch},
     components::{admin_frame::role_label, Empty, ErrorPanel, Skeleton},
     pages::assignments::ConnectionsTable,
 };
@@ -13,15 +13,12 @@ use crate::{
 #[component]
 pub fn WorkspacePage() -> impl IntoView {
     let api = ApiClient::expect();
-    let ws = LocalResource::new(move || {
-        let api = api.clone();
-        async move { api.view::<Workspace>(&path::workspace()).await }
-    });
+    let ws = api.resource(|| Some(Fetch::View(path::workspace())));
     view! {
         <h1 tabindex="-1">"Workspace"</h1>
         <Transition fallback=|| view! { <Skeleton rows=8 /> }>
             {crate::erase::reactive(move || crate::erase::suspend(async move {
-                match ws.await {
+                match ws.await.and_then(|j| j.decode::<Workspace>()) {
                     Ok(w) => view! { <WorkspaceView w=w /> }.into_any(),
                     Err(e) => {
                         view! { <ErrorPanel error=e retry=Callback::new(move |_| ws.refetch()) /> }
