@@ -153,7 +153,13 @@ impl<T: FromJson> FromJson for Vec<T> {
         if !Array::is_array(v) {
             return None;
         }
-        Array::from(v).iter().map(|x| T::from_json(&x)).collect()
+        // A plain loop: `collect::<Option<Vec<_>>>` costs more code per type.
+        let array = Array::from(v);
+        let mut out = Vec::with_capacity(array.length() as usize);
+        for x in array.iter() {
+            out.push(T::from_json(&x)?);
+        }
+        Some(out)
     }
 }
 

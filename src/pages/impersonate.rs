@@ -282,21 +282,29 @@ pub fn UserSearch(on_pick: Callback<UserSearchItem>) -> impl IntoView {
                 class="results"
                 hidden=move || !open.get() || results.with(Vec::is_empty)
             >
-                <For
-                    each=move || results.get().into_iter().enumerate()
-                    key=|(i, item)| (*i, item.user.id)
-                    let:((i, item))
-                >
-                    <UserOption
-                        item=item.clone()
-                        selected=Signal::derive(move || active.get() == Some(i))
-                        zone=zone.get_value()
-                        on_pick=Callback::new(move |it: UserSearchItem| {
-                            active.set(Some(i));
-                            pick(it)
+                // A plain list, not <For>: a page of results is small, and
+                // keyed diffing costs more wasm than redrawing it (issue 6).
+                {crate::erase::reactive(move || {
+                    results
+                        .get()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, item)| {
+                            view! {
+                                <UserOption
+                                    item=item
+                                    selected=Signal::derive(move || active.get() == Some(i))
+                                    zone=zone.get_value()
+                                    on_pick=Callback::new(move |it: UserSearchItem| {
+                                        active.set(Some(i));
+                                        pick(it)
+                                    })
+                                />
+                            }
                         })
-                    />
-                </For>
+                        .collect_view()
+                        .into_any()
+                })}
             </ul>
             <Show when=move || open.get() && next_cursor.with(Option::is_some)>
                 <button type="button" class="btn btn-secondary" on:click=load_more.clone()>
