@@ -23,9 +23,7 @@ fn snapshot(t: &TestApp) -> BTreeMap<String, String> {
     tables
         .into_iter()
         .map(|table| {
-            let mut st = db
-                .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid"))
-                .unwrap();
+            let mut st = db.prepare(&select_all(&db, &table)).unwrap();
             let n = st.column_count();
             let rows: Vec<String> = st
                 .query_map([], |r| {

@@ -12,10 +12,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/0003_run_days_by_assignment.sql"),
     ),
+    (4, include_str!("../../migrations/0004_covering_reads.sql")),
 ];
 
 /// The schema version this build expects.
-pub const LATEST: i64 = 3;
+pub const LATEST: i64 = 4;
 
 pub fn migrate(conn: &Connection) -> DbResult<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;

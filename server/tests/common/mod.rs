@@ -216,6 +216,20 @@ impl TestApp {
     }
 }
 
+/// `SELECT *` of `table` in a fixed order: rowid order, or for a WITHOUT
+/// ROWID table (run_days, which has no rowid) its primary-key order.
+pub fn select_all(db: &rusqlite::Connection, table: &str) -> String {
+    let without_rowid: bool = db
+        .query_row(
+            "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE name = ?1",
+            [table],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let order = if without_rowid { "" } else { " ORDER BY rowid" };
+    format!("SELECT * FROM \"{table}\"{order}")
+}
+
 /// sha256 of every row of every table but `except`, per table, in rowid
 /// order: "byte for byte unchanged" is equal maps.
 pub fn table_checksums(
@@ -235,9 +249,7 @@ pub fn table_checksums(
     tables
         .into_iter()
         .map(|table| {
-            let mut st = db
-                .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid"))
-                .unwrap();
+            let mut st = db.prepare(&select_all(db, &table)).unwrap();
             let n = st.column_count();
             let mut h = Sha256::new();
             let mut rows = st.query([]).unwrap();
