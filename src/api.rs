@@ -564,6 +564,39 @@ impl ApiClient {
         .await
     }
 
+    /// Asks the server whether the active session still stands, with the
+    /// session's own token. It reads the session: not a page view, so it
+    /// neither counts nor keeps the session from idling out. A session the
+    /// server has ended (an administrator revoked it, its impersonator was
+    /// disabled, it idled out there) ends here too, with the server's record;
+    /// no answer at all changes nothing (the countdown still runs).
+    pub async fn check_session(&self) {
+        let Ok((id, token)) = self.session_cred() else {
+            return;
+        };
+        let answer = self
+            .send::<Session>(
+                Method::Get,
+                admin_path::session(id),
+                Cred::Session,
+                Some(token),
+                None,
+            )
+            .await;
+        // The answer may arrive after an Exit and a new start: it speaks of
+        // session `id` only.
+        let still_ours = self.ctx.active_untracked().map(|a| a.session.id) == Some(id);
+        match answer {
+            Ok(s) if still_ours && s.status == SessionStatus::Ended => {
+                self.ctx.end_local(EndCause::EndedByServer, Some(s));
+            }
+            Err(ApiErr::Server { status: 401, .. }) if still_ours => {
+                self.ctx.end_local(EndCause::EndedByServer, None);
+            }
+            _ => {}
+        }
+    }
+
     pub async fn add_note(&self, text: &str) -> ApiResult<Note> {
         let (id, token) = self.session_cred()?;
         let body = Self::json(&NewNote {

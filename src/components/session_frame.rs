@@ -7,14 +7,34 @@ use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
 use crate::{
+    api::ApiClient,
     components::{Banner, NotesDrawer},
     session::SessionContext,
     time,
 };
 
+/// How often an open session asks the server whether it still stands.
+pub const CHECK_EVERY_MS: u32 = 10_000;
+
+/// While the frame is shown, asks the server every [`CHECK_EVERY_MS`]
+/// whether the session still stands: a revocation made elsewhere ends it in
+/// an idle tab too, not only at its next view request.
+fn watch_for_server_side_end() {
+    let api = ApiClient::expect();
+    let interval = gloo_timers::callback::Interval::new(CHECK_EVERY_MS, move || {
+        let api = api.clone();
+        leptos::task::spawn_local(async move { api.check_session().await });
+    });
+    let stored = StoredValue::new_local(Some(interval));
+    on_cleanup(move || {
+        stored.try_update_value(|i| i.take().map(|i| i.cancel()));
+    });
+}
+
 #[component]
 pub fn SessionFrame(children: ChildrenFn) -> impl IntoView {
     let ctx = SessionContext::expect();
+    watch_for_server_side_end();
     let notes_open = RwSignal::new(false);
     let zone = move || {
         ctx.with_active(|a| {

@@ -244,3 +244,75 @@ async fn a_401_on_an_admin_request_signs_out() {
     assert!(ctx.auth_untracked().is_none());
     assert_eq!(session_item("viewas.auth"), None);
 }
+
+#[wasm_bindgen_test]
+async fn a_session_the_server_has_ended_ends_here_at_the_next_check() {
+    reset();
+    let mut revoked = session_for(alice(), 7, 1800);
+    revoked.status = SessionStatus::Ended;
+    revoked.end_reason = Some(viewas_api::EndReason::Revocation);
+    let body = json(&revoked);
+    let t = FakeTransport::new(move |_| respond(200, body.clone()));
+    let (_h, ctx, api) = contexts(&t);
+    ctx.start(started(alice(), 7, 1800));
+    api.check_session().await;
+
+    let req = &t.requests()[0];
+    assert_eq!(req.method, Method::Get);
+    assert_eq!(req.path, "/api/impersonations/7");
+    assert_eq!(
+        req.bearer.as_deref(),
+        Some("imp-token-7"),
+        "the session's own token"
+    );
+    assert!(ctx.active_untracked().is_none());
+    let ended = ctx.ended_untracked().expect("ended");
+    assert_eq!(ended.cause, EndCause::EndedByServer);
+    assert_eq!(
+        ended.session.end_reason,
+        Some(viewas_api::EndReason::Revocation),
+        "the server's record is kept for the summary"
+    );
+    assert_eq!(session_item("viewas.session"), None);
+}
+
+#[wasm_bindgen_test]
+async fn a_session_that_still_stands_is_left_alone_and_not_counted_as_a_view() {
+    reset();
+    let body = json(&session_for(alice(), 7, 1800));
+    let t = FakeTransport::new(move |_| respond(200, body.clone()));
+    let (_h, ctx, api) = contexts(&t);
+    ctx.start(started(alice(), 7, 1800));
+    let before = ctx.active_untracked().expect("active");
+    api.check_session().await;
+    let after = ctx.active_untracked().expect("still active");
+    assert_eq!(t.calls(), 1);
+    assert_eq!(after.session.pages_viewed, before.session.pages_viewed);
+    assert_eq!(
+        after.idle_deadline_ms, before.idle_deadline_ms,
+        "a check does not keep an idle session alive"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn no_answer_or_a_disabled_impersonator_at_the_check() {
+    reset();
+    let t = FakeTransport::new(|_| Err(viewas::api::TransportError::Timeout));
+    let (_h, ctx, api) = contexts(&t);
+    ctx.start(started(alice(), 7, 1800));
+    api.check_session().await;
+    assert!(
+        ctx.active_untracked().is_some(),
+        "no answer changes nothing"
+    );
+
+    reset();
+    let t = FakeTransport::always(
+        401,
+        r#"{"error":{"code":"unauthorized","message":"Sign in again."}}"#,
+    );
+    let (_h, ctx, api) = contexts(&t);
+    ctx.start(started(alice(), 8, 1800));
+    api.check_session().await;
+    assert!(ctx.active_untracked().is_none(), "a dead token ends it");
+}
