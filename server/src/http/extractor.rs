@@ -8,13 +8,12 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use rusqlite::OptionalExtension;
 use viewas_api::Role;
 
 use super::{AppError, AppState};
 use crate::auth::{secret_matches, split_token};
-use crate::store::accounts::{token_by_selector, TokenKind};
-use crate::store::rows::{account_by_id, session_by_id, Account, SessionRow};
+use crate::store::accounts::TokenKind;
+use crate::store::rows::{Account, SessionRow};
 use crate::store::sessions;
 use crate::store::view::ViewScope;
 
@@ -57,31 +56,16 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, Ap
         })
         .ok_or(AppError::Unauthorized)?;
     let (selector, secret) = split_token(token).ok_or(AppError::Unauthorized)?;
-    let selector = selector.to_string();
-    let found = state
-        .store
-        .read(move |c| {
-            let Some(t) = token_by_selector(c, &selector)? else {
-                return Ok(None);
-            };
-            let account = account_by_id(c, t.user_id)?;
-            let session = match t.session_id {
-                Some(id) => session_by_id(c, id)?,
-                None => None,
-            };
-            let target_org = match &session {
-                Some(s) => c
-                    .prepare_cached("SELECT org_id FROM users WHERE id = ?1")?
-                    .query_row([s.target_id], |r| r.get::<_, i64>(0))
-                    .optional()?,
-                None => None,
-            };
-            Ok(Some((t, account, session, target_org)))
-        })
-        .await?;
-    let Some((token, Some(account), session, target_org_id)) = found else {
+    let found = state.store.token(selector)?;
+    let Some(found) = found else {
         return Err(AppError::Unauthorized);
     };
+    let Some(account) = found.account.clone() else {
+        return Err(AppError::Unauthorized);
+    };
+    let token = &found.token;
+    let target_org_id = found.target_org_id;
+    let session = found.session.clone();
     if !secret_matches(secret, &token.secret_hash) {
         return Err(AppError::Unauthorized);
     }

@@ -96,12 +96,12 @@ async fn gate(state: &AppState, mut req: Request, next: Next) -> Result<Response
     };
 
     if method != Method::GET {
-        state.store.write(record(403, "blocked")).await?;
+        state.store.write_activity(record(403, "blocked")).await?;
         tracing::warn!(session = session.id, %method, "blocked a write during impersonation");
         return Err(AppError::ReadOnly);
     }
     let Some(route) = match_view(req.uri().path()).map(|m| m.route.id) else {
-        state.store.write(record(404, "view")).await?;
+        state.store.write_activity(record(404, "view")).await?;
         return Err(AppError::NotFound);
     };
     let org_id =
@@ -115,9 +115,10 @@ async fn gate(state: &AppState, mut req: Request, next: Next) -> Result<Response
     });
     let res = next.run(req).await;
     // Durable before it is sent: no answered view without its audit row.
+    // (An activity write: it leaves the token cache valid.)
     state
         .store
-        .write(record(res.status().as_u16(), "view"))
+        .write_activity(record(res.status().as_u16(), "view"))
         .await?;
     Ok(res)
 }
@@ -126,10 +127,7 @@ async fn assignments(
     State(state): State<AppState>,
     scope: ViewScope,
 ) -> Result<axum::Json<Vec<AssignmentSummary>>, AppError> {
-    let items = state
-        .store
-        .read(move |c| view::assignments(c, &scope))
-        .await?;
+    let items = state.store.read_now(|c| view::assignments(c, &scope))?;
     Ok(axum::Json(items))
 }
 
@@ -141,8 +139,7 @@ async fn assignment(
     let id = parse_id(&id)?;
     state
         .store
-        .read(move |c| view::assignment(c, &scope, id))
-        .await?
+        .read_now(|c| view::assignment(c, &scope, id))?
         .map(axum::Json)
         .ok_or(AppError::NotFound)
 }
@@ -198,22 +195,19 @@ async fn runs(
         limit: clamp_limit(nonempty(&q.limit), 50, 200)?,
     };
     let now = state.now();
-    let page = state
-        .store
-        .read(move |c| {
-            let (items, next) = view::runs(c, &scope, &filter)?;
-            let daily = if filter.after.is_none() {
-                Some(view::daily(c, &scope, &filter, now)?)
-            } else {
-                None
-            };
-            Ok(RunsPage {
-                items,
-                next_cursor: next.map(|(t, id)| format!("{t}_{id}")),
-                daily,
-            })
+    let page = state.store.read_now(|c| {
+        let (items, next) = view::runs(c, &scope, &filter)?;
+        let daily = if filter.after.is_none() {
+            Some(view::daily(c, &scope, &filter, now)?)
+        } else {
+            None
+        };
+        Ok(RunsPage {
+            items,
+            next_cursor: next.map(|(t, id)| format!("{t}_{id}")),
+            daily,
         })
-        .await?;
+    })?;
     Ok(axum::Json(page))
 }
 
@@ -225,8 +219,7 @@ async fn run(
     let id = parse_id(&id)?;
     state
         .store
-        .read(move |c| view::run(c, &scope, id))
-        .await?
+        .read_now(|c| view::run(c, &scope, id))?
         .map(axum::Json)
         .ok_or(AppError::NotFound)
 }
@@ -237,8 +230,7 @@ async fn workspace(
 ) -> Result<axum::Json<Workspace>, AppError> {
     state
         .store
-        .read(move |c| view::workspace(c, &scope))
-        .await?
+        .read_now(|c| view::workspace(c, &scope))?
         .map(axum::Json)
         .ok_or(AppError::NotFound)
 }

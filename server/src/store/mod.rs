@@ -9,13 +9,17 @@ pub mod migrate;
 pub mod rows;
 pub mod sessions;
 pub mod throttle;
+pub mod token_cache;
 pub mod view;
 mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
+
+use token_cache::{TokenCache, TokenLookup};
 
 /// Read connections, and so reads running at once. Before, the pool kept 4
 /// idle connections but let any number of reads run: under 64 concurrent
@@ -24,6 +28,11 @@ use rusqlite::{Connection, OpenFlags};
 /// cache. Now reads wait for one of these, which are kept for good. Four on
 /// two cores: reads are short and CPU-bound (README, Performance).
 pub const READ_POOL: usize = 4;
+
+/// Read connections kept idle: the pool's, plus one per thread that may run
+/// a [`Store::read_now`] at the same time (the async workers), so neither
+/// kind ever opens a fresh connection in steady state.
+const IDLE_READERS: usize = READ_POOL + 4;
 
 // Each reader caches up to 8 MB of pages (`cache_size = -8000`; SQLite's
 // default is 2 MB): a runs page reads ~50 rows scattered over the table, and
@@ -54,6 +63,10 @@ struct Inner {
     /// One permit per read connection.
     read_permits: Arc<tokio::sync::Semaphore>,
     writer: writer::Writer,
+    /// Bumped by the writer after each commit that may change tokens,
+    /// accounts or sessions; [`TokenCache`] entries are valid for one value.
+    auth_gen: Arc<AtomicU64>,
+    tokens: TokenCache,
 }
 
 impl Store {
@@ -78,12 +91,15 @@ impl Store {
         )?;
         migrate::migrate(&conn)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let auth_gen = Arc::new(AtomicU64::new(0));
         Ok(Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 readers: Mutex::new(Vec::new()),
                 read_permits: Arc::new(tokio::sync::Semaphore::new(READ_POOL)),
-                writer: writer::Writer::spawn(conn),
+                writer: writer::Writer::spawn(conn, auth_gen.clone()),
+                auth_gen,
+                tokens: TokenCache::default(),
             }),
         })
     }
@@ -92,7 +108,9 @@ impl Store {
         &self.inner.path
     }
 
-    /// Runs `f` on a read-only connection from the pool, off the async runtime.
+    /// Runs `f` on a read-only connection from the pool, off the async
+    /// runtime: for reads that may take long (the chain verification, user
+    /// search, audit pages).
     pub async fn read<T, F>(&self, f: F) -> DbResult<T>
     where
         T: Send + 'static,
@@ -116,15 +134,58 @@ impl Store {
         .map_err(|e| DbError::Other(format!("read task failed: {e}")))?
     }
 
+    /// Runs `f` on a read-only connection right here, on the calling
+    /// thread, for short reads bounded by a page size (the token lookup and
+    /// the view pages: well under a millisecond of CPU). Handing those to a
+    /// blocking thread cost more than the query: two thread wake-ups and a
+    /// context switch each way, most of the kernel time of the profile on
+    /// two cores (README, Performance).
+    pub fn read_now<T>(&self, f: impl FnOnce(&Connection) -> DbResult<T>) -> DbResult<T> {
+        let conn = self.inner.take_reader()?;
+        let out = f(&conn);
+        self.inner.put_reader(conn);
+        out
+    }
+
+    /// What the token with `selector` stands for (None: no such token),
+    /// from the token cache while no write has touched tokens, accounts or
+    /// sessions since it was read (see `token_cache`).
+    pub fn token(&self, selector: &str) -> DbResult<Option<Arc<TokenLookup>>> {
+        // The generation is read before the database: a commit in between
+        // leaves this entry under the old one, never to be served.
+        let generation = self.inner.auth_gen.load(Ordering::SeqCst);
+        if let Some(hit) = self.inner.tokens.get(selector, generation) {
+            return Ok(Some(hit));
+        }
+        let Some(found) = self.read_now(|c| token_cache::load(c, selector))? else {
+            return Ok(None);
+        };
+        let found = Arc::new(found);
+        self.inner.tokens.put(selector, generation, found.clone());
+        Ok(Some(found))
+    }
+
     /// Runs `f` in the writer's transaction (its own savepoint) and returns
     /// once the batch it joined is committed. An `Err` from `f` rolls back
-    /// only `f`'s changes.
+    /// only `f`'s changes. Its commit invalidates the token cache.
     pub async fn write<T, F>(&self, f: F) -> DbResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> DbResult<T> + Send + 'static,
     {
-        self.inner.writer.submit(f).await
+        self.inner.writer.submit(true, f).await
+    }
+
+    /// [`Store::write`] for a job that changes no token, no account and no
+    /// session beyond its activity counters (`pages_viewed`,
+    /// `last_activity_at`): the view audit rows. It leaves the token cache
+    /// valid, which is what makes the cache worth having under view load.
+    pub async fn write_activity<T, F>(&self, f: F) -> DbResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> DbResult<T> + Send + 'static,
+    {
+        self.inner.writer.submit(false, f).await
     }
 
     /// Write transactions committed so far: fewer than writes when
@@ -135,10 +196,7 @@ impl Store {
 
     /// A synchronous read for startup code and tests.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> DbResult<T>) -> DbResult<T> {
-        let conn = self.inner.take_reader()?;
-        let out = f(&conn);
-        self.inner.put_reader(conn);
-        out
+        self.read_now(f)
     }
 }
 
@@ -147,27 +205,29 @@ impl Inner {
         let pooled = self.readers.lock().ok().and_then(|mut v| v.pop());
         match pooled {
             Some(c) => Ok(c),
-            None => {
-                let c = Connection::open_with_flags(
-                    &self.path,
-                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                // Readers never write: only the writer thread does.
-                c.execute_batch(
-                    "PRAGMA query_only = ON;
-                     PRAGMA foreign_keys = ON;
-                     PRAGMA busy_timeout = 5000;
-                     PRAGMA cache_size = -8000;",
-                )?;
-                c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-                Ok(c)
-            }
+            None => self.open_reader(),
         }
+    }
+
+    fn open_reader(&self) -> DbResult<Connection> {
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // Readers never write: only the writer thread does.
+        c.execute_batch(
+            "PRAGMA query_only = ON;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;
+             PRAGMA cache_size = -8000;",
+        )?;
+        c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(c)
     }
 
     fn put_reader(&self, conn: Connection) {
         if let Ok(mut v) = self.readers.lock() {
-            if v.len() < READ_POOL {
+            if v.len() < IDLE_READERS {
                 v.push(conn);
             }
         }

@@ -18,6 +18,9 @@ use super::{DbError, DbResult};
 const MAX_BATCH: usize = 256;
 
 trait Job: Send {
+    /// Whether the job may change tokens, accounts or sessions (anything the
+    /// token cache holds), so its commit must invalidate the cache.
+    fn changes_auth(&self) -> bool;
     /// Runs inside the batch transaction; true when the job succeeded.
     fn run(&mut self, conn: &Connection) -> bool;
     /// Delivers the outcome once the batch is committed (or failed).
@@ -25,6 +28,7 @@ trait Job: Send {
 }
 
 struct TypedJob<T, F> {
+    changes_auth: bool,
     f: Option<F>,
     out: Option<DbResult<T>>,
     reply: oneshot::Sender<DbResult<T>>,
@@ -35,6 +39,10 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection) -> DbResult<T> + Send + 'static,
 {
+    fn changes_auth(&self) -> bool {
+        self.changes_auth
+    }
+
     fn run(&mut self, conn: &Connection) -> bool {
         let Some(f) = self.f.take() else {
             return false;
@@ -67,13 +75,18 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn spawn(conn: Connection) -> Writer {
+    /// `auth_gen` is bumped after every batch holding a job that may change
+    /// tokens, accounts or sessions: after its commit (a reader that saw the
+    /// old generation cannot have cached what the batch changed under the
+    /// new one) and before any caller is answered (a request that follows a
+    /// revocation's answer sees the new generation).
+    pub fn spawn(conn: Connection, auth_gen: Arc<AtomicU64>) -> Writer {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
         std::thread::Builder::new()
             .name("viewas-writer".into())
-            .spawn(move || run(conn, rx, &counter))
+            .spawn(move || run(conn, rx, &counter, &auth_gen))
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!("cannot start the writer thread: {e}"));
         Writer { tx, commits }
@@ -84,13 +97,17 @@ impl Writer {
         self.commits.load(Ordering::Relaxed)
     }
 
-    pub async fn submit<T, F>(&self, f: F) -> DbResult<T>
+    /// Queues `f` and waits for its batch's commit. `changes_auth: false`
+    /// only for jobs that touch no token, account or session state beyond a
+    /// session's activity counters (the view audit rows).
+    pub async fn submit<T, F>(&self, changes_auth: bool, f: F) -> DbResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> DbResult<T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job = TypedJob {
+            changes_auth,
             f: Some(f),
             out: None,
             reply,
@@ -104,7 +121,12 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, commits: &AtomicU64) {
+fn run(
+    conn: Connection,
+    rx: mpsc::Receiver<Box<dyn Job>>,
+    commits: &AtomicU64,
+    auth_gen: &AtomicU64,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -120,34 +142,41 @@ fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, commits: &AtomicU64) 
             }
             Err(e) => tracing::error!("write batch of {} failed: {e}", batch.len()),
         }
+        // Also after a failed batch: harmless, and no reasoning needed.
+        if batch.iter().any(|j| j.changes_auth()) {
+            auth_gen.fetch_add(1, Ordering::SeqCst);
+        }
         for job in batch {
             job.finish(committed.clone());
         }
     }
 }
 
+/// Runs one transaction-control statement from the statement cache (a batch
+/// runs two per job: parsing them each time showed in the profile).
+fn control(conn: &Connection, sql: &str) -> Result<(), String> {
+    conn.prepare_cached(sql)
+        .and_then(|mut st| st.execute([]))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
-    conn.execute_batch("BEGIN IMMEDIATE")
-        .map_err(|e| e.to_string())?;
+    control(conn, "BEGIN IMMEDIATE")?;
     for job in batch.iter_mut() {
-        let step = conn
-            .execute_batch("SAVEPOINT job")
-            .map_err(|e| e.to_string())
-            .and_then(|()| {
-                let ok = job.run(conn);
-                let sql = if ok {
-                    "RELEASE job"
-                } else {
-                    "ROLLBACK TO job; RELEASE job"
-                };
-                conn.execute_batch(sql).map_err(|e| e.to_string())
-            });
+        let step = control(conn, "SAVEPOINT job").and_then(|()| {
+            if job.run(conn) {
+                control(conn, "RELEASE job")
+            } else {
+                control(conn, "ROLLBACK TO job").and_then(|()| control(conn, "RELEASE job"))
+            }
+        });
         if let Err(e) = step {
             let _ = conn.execute_batch("ROLLBACK");
             return Err(e);
         }
     }
-    if let Err(e) = conn.execute_batch("COMMIT") {
+    if let Err(e) = control(conn, "COMMIT") {
         let _ = conn.execute_batch("ROLLBACK");
         return Err(e.to_string());
     }
@@ -167,7 +196,7 @@ mod tests {
             "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);",
         )
         .unwrap();
-        (dir, Writer::spawn(conn), path)
+        (dir, Writer::spawn(conn, Arc::default()), path)
     }
 
     fn count(path: &std::path::Path) -> i64 {
@@ -186,7 +215,7 @@ mod tests {
             let w = w.clone();
             let path = path.clone();
             tasks.push(tokio::spawn(async move {
-                w.submit(move |c| {
+                w.submit(true, move |c| {
                     c.execute("INSERT INTO t (v) VALUES (?1)", [format!("row {i}")])?;
                     Ok(c.last_insert_rowid())
                 })
@@ -208,14 +237,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn only_jobs_that_may_change_auth_state_move_the_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("g.db")).unwrap();
+        conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (v TEXT);")
+            .unwrap();
+        let generation = Arc::new(AtomicU64::new(0));
+        let w = Writer::spawn(conn, generation.clone());
+        let insert = |c: &Connection| Ok(c.execute("INSERT INTO t (v) VALUES ('x')", [])?);
+        w.submit(false, insert).await.unwrap();
+        assert_eq!(generation.load(Ordering::SeqCst), 0, "an activity write");
+        // Moved by the time the caller hears back: the next request misses.
+        w.submit(true, insert).await.unwrap();
+        assert_eq!(generation.load(Ordering::SeqCst), 1);
+        let failing = |_: &Connection| Err::<(), _>(DbError::Other("refused".into()));
+        assert!(w.submit(true, failing).await.is_err());
+        assert_eq!(generation.load(Ordering::SeqCst), 2, "fail closed");
+    }
+
+    #[tokio::test]
     async fn a_failing_job_rolls_back_only_itself() {
         let (_dir, w, path) = writer();
-        let ok = w.submit(|c| Ok(c.execute("INSERT INTO t (v) VALUES ('kept')", [])?));
-        let bad = w.submit(|c| {
+        let ok = w.submit(true, |c| {
+            Ok(c.execute("INSERT INTO t (v) VALUES ('kept')", [])?)
+        });
+        let bad = w.submit(true, |c| {
             c.execute("INSERT INTO t (v) VALUES ('rolled back')", [])?;
             Err::<(), _>(DbError::Other("refused".into()))
         });
-        let panics = w.submit(|c| -> DbResult<()> {
+        let panics = w.submit(true, |c| -> DbResult<()> {
             c.execute("INSERT INTO t (v) VALUES ('also rolled back')", [])?;
             panic!("a bug in a job (this panic is expected by the test)");
         });
@@ -233,9 +283,11 @@ mod tests {
         };
         assert_eq!(kept, ["kept"]);
         // The writer survives a panicking job.
-        w.submit(|c| Ok(c.execute("INSERT INTO t (v) VALUES ('after')", [])?))
-            .await
-            .unwrap();
+        w.submit(true, |c| {
+            Ok(c.execute("INSERT INTO t (v) VALUES ('after')", [])?)
+        })
+        .await
+        .unwrap();
         assert_eq!(count(&path), 2);
     }
 }
