@@ -127,7 +127,7 @@ async fn assignments(
     State(state): State<AppState>,
     scope: ViewScope,
 ) -> Result<axum::Json<Vec<AssignmentSummary>>, AppError> {
-    let items = state.store.read_now(|c| view::assignments(c, &scope))?;
+    let items = state.store.read_recent(|c| view::assignments(c, &scope))?;
     Ok(axum::Json(items))
 }
 
@@ -139,7 +139,7 @@ async fn assignment(
     let id = parse_id(&id)?;
     state
         .store
-        .read_now(|c| view::assignment(c, &scope, id))?
+        .read_recent(|c| view::assignment(c, &scope, id))?
         .map(axum::Json)
         .ok_or(AppError::NotFound)
 }
@@ -195,7 +195,7 @@ async fn runs(
         limit: clamp_limit(nonempty(&q.limit), 50, 200)?,
     };
     let now = state.now();
-    let page = state.store.read_now(|c| {
+    let page = state.store.read_recent(|c| {
         let (items, next) = view::runs(c, &scope, &filter)?;
         let daily = if filter.after.is_none() {
             Some(view::daily(c, &scope, &filter, now)?)
@@ -219,7 +219,7 @@ async fn run(
     let id = parse_id(&id)?;
     state
         .store
-        .read_now(|c| view::run(c, &scope, id))?
+        .read_recent(|c| view::run(c, &scope, id))?
         .map(axum::Json)
         .ok_or(AppError::NotFound)
 }
@@ -230,7 +230,7 @@ async fn workspace(
 ) -> Result<axum::Json<Workspace>, AppError> {
     state
         .store
-        .read_now(|c| view::workspace(c, &scope))?
+        .read_recent(|c| view::workspace(c, &scope))?
         .map(axum::Json)
         .ok_or(AppError::NotFound)
 }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod migrate;
 pub mod rows;
 pub mod sessions;
+pub mod snapshots;
 pub mod throttle;
 pub mod token_cache;
 pub mod view;
@@ -16,9 +17,11 @@ mod writer;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use rusqlite::{Connection, OpenFlags};
 
+use snapshots::{SnapshotPool, SNAPSHOT_MAX};
 use token_cache::{TokenCache, TokenLookup};
 
 /// Read connections, and so reads running at once. Before, the pool kept 4
@@ -60,6 +63,8 @@ pub struct Store {
 struct Inner {
     path: PathBuf,
     readers: Mutex<Vec<Connection>>,
+    /// Connections of [`Store::read_recent`].
+    snapshots: Arc<SnapshotPool>,
     /// One permit per read connection.
     read_permits: Arc<tokio::sync::Semaphore>,
     writer: writer::Writer,
@@ -92,12 +97,14 @@ impl Store {
         migrate::migrate(&conn)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let auth_gen = Arc::new(AtomicU64::new(0));
+        let snapshots = Arc::new(SnapshotPool::default());
         Ok(Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 readers: Mutex::new(Vec::new()),
+                snapshots: snapshots.clone(),
                 read_permits: Arc::new(tokio::sync::Semaphore::new(READ_POOL)),
-                writer: writer::Writer::spawn(conn, auth_gen.clone()),
+                writer: writer::Writer::spawn(conn, auth_gen.clone(), snapshots),
                 auth_gen,
                 tokens: TokenCache::default(),
             }),
@@ -145,6 +152,52 @@ impl Store {
         let out = f(&conn);
         self.inner.put_reader(conn);
         out
+    }
+
+    /// [`Store::read_now`] for data this server never writes (runs,
+    /// assignments, connections, workspaces: the view pages), inside a read
+    /// transaction kept open across calls for up to [`SNAPSHOT_MAX`]: what
+    /// `f` sees may be that much older than the call, as if the request had
+    /// come that much earlier. It keeps the page cache warm under audited
+    /// load (see `snapshots`). Never for tokens, sessions or accounts: the
+    /// gate reads those fresh ([`Store::token`]).
+    pub fn read_recent<T>(&self, f: impl FnOnce(&Connection) -> DbResult<T>) -> DbResult<T> {
+        let pool = &self.inner.snapshots;
+        let (conn, began) = match pool.take() {
+            Some(c) => c,
+            None => (self.inner.open_reader()?, None),
+        };
+        let held = began.filter(|t| t.elapsed() < SNAPSHOT_MAX && !conn.is_autocommit());
+        let began = match held {
+            Some(t) => Some(t),
+            None => {
+                if !conn.is_autocommit() {
+                    conn.execute_batch("COMMIT")?;
+                }
+                if pool.paused() {
+                    // The writer is checkpointing: read in autocommit.
+                    None
+                } else {
+                    // The snapshot itself starts at the first read below.
+                    conn.execute_batch("BEGIN")?;
+                    Some(Instant::now())
+                }
+            }
+        };
+        let out = f(&conn);
+        if out.is_err() && !conn.is_autocommit() {
+            // An error may have left the transaction half-done: start afresh.
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        let began = began.filter(|_| out.is_ok());
+        pool.put(conn, began);
+        out
+    }
+
+    /// Ends idle [`Store::read_recent`] snapshots older than
+    /// [`SNAPSHOT_MAX`], so an idle server holds none (the sweeper calls it).
+    pub fn release_snapshots(&self) {
+        self.inner.snapshots.release_older_than(SNAPSHOT_MAX);
     }
 
     /// What the token with `selector` stands for (None: no such token),
@@ -231,5 +284,77 @@ impl Inner {
                 v.push(conn);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(c: &Connection) -> DbResult<i64> {
+        Ok(c.query_row("SELECT COUNT(*) FROM notes", [], |r| r.get(0))?)
+    }
+
+    /// A held snapshot is at most SNAPSHOT_MAX old; the WAL still restarts
+    /// while snapshots are held.
+    #[tokio::test]
+    async fn snapshots_are_bounded_and_do_not_pin_the_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        assert_eq!(store.read_recent(count).unwrap(), 0);
+        store
+            .write(|c| {
+                c.execute_batch(
+                    "INSERT INTO orgs (id, name, policy, timezone) VALUES (1, 'o', 'silent', 'UTC');
+                     INSERT INTO users (id, org_id, email, name, role, timezone, created_at)
+                     VALUES (1, 1, 'a@b', 'A', 'admin', 'UTC', 0);
+                     INSERT INTO impersonation_sessions (id, impersonator_id, target_id,
+                       reason_category, reason, started_at, expires_at, idle_timeout_secs,
+                       last_activity_at) VALUES (1, 1, 1, 'audit', 'reason', 0, 1, 1, 0);
+                     INSERT INTO notes (session_id, author_id, text, created_at)
+                     VALUES (1, 1, 'n', 0);",
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        std::thread::sleep(SNAPSHOT_MAX);
+        assert_eq!(
+            store.read_recent(count).unwrap(),
+            1,
+            "seen within SNAPSHOT_MAX"
+        );
+
+        // Writes for a little over CHECKPOINT_EVERY while a snapshot is held
+        // all along: the WAL must have started over (its frames are fewer
+        // than the writes made).
+        let started = Instant::now();
+        let mut writes = 0;
+        while started.elapsed() < writer::CHECKPOINT_EVERY * 2 {
+            store.read_recent(count).unwrap();
+            store
+                .write(|c| {
+                    c.execute(
+                        "INSERT INTO notes (session_id, author_id, text, created_at) \
+                         VALUES (1, 1, 'n', 0)",
+                        [],
+                    )?;
+                    Ok(())
+                })
+                .await
+                .unwrap();
+            writes += 1;
+        }
+        // Frames in the WAL since it last started over (each write adds two
+        // or more: the notes table and its index).
+        let frames: i64 = Connection::open(dir.path().join("s.db"))
+            .unwrap()
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
+            .unwrap();
+        assert!(writes > 20, "{writes} writes");
+        assert!(
+            frames >= 0 && frames < writes,
+            "{frames} WAL frames after {writes} writes"
+        );
     }
 }

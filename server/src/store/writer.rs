@@ -8,14 +8,27 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::snapshots::SnapshotPool;
 use super::{DbError, DbResult};
 
 /// Most jobs per transaction, so one huge burst cannot starve its first caller.
 const MAX_BATCH: usize = 256;
+
+/// How often, while writes come in, the writer starts the WAL over (see
+/// `snapshots`): held read snapshots otherwise keep it from ever restarting.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// How long that checkpoint waits for reads in flight to finish before it
+/// gives up until the next time (writes wait meanwhile).
+const CHECKPOINT_WAIT: Duration = Duration::from_millis(100);
+
+/// The writer's usual wait for a lock (the same as `PRAGMA busy_timeout`).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 trait Job: Send {
     /// Whether the job may change tokens, accounts or sessions (anything the
@@ -80,13 +93,17 @@ impl Writer {
     /// old generation cannot have cached what the batch changed under the
     /// new one) and before any caller is answered (a request that follows a
     /// revocation's answer sees the new generation).
-    pub fn spawn(conn: Connection, auth_gen: Arc<AtomicU64>) -> Writer {
+    pub fn spawn(
+        conn: Connection,
+        auth_gen: Arc<AtomicU64>,
+        snapshots: Arc<SnapshotPool>,
+    ) -> Writer {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
         std::thread::Builder::new()
             .name("viewas-writer".into())
-            .spawn(move || run(conn, rx, &counter, &auth_gen))
+            .spawn(move || run(conn, rx, &counter, &auth_gen, &snapshots))
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!("cannot start the writer thread: {e}"));
         Writer { tx, commits }
@@ -126,7 +143,9 @@ fn run(
     rx: mpsc::Receiver<Box<dyn Job>>,
     commits: &AtomicU64,
     auth_gen: &AtomicU64,
+    snapshots: &SnapshotPool,
 ) {
+    let mut last_checkpoint = Instant::now();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -149,6 +168,30 @@ fn run(
         for job in batch {
             job.finish(committed.clone());
         }
+        if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+            restart_wal(&conn, snapshots);
+            last_checkpoint = Instant::now();
+        }
+    }
+}
+
+/// Checkpoints the whole WAL so the next write starts it over: pauses the
+/// held read snapshots, waits up to [`CHECKPOINT_WAIT`] for reads in flight,
+/// resumes them. If a read outlasts the wait, the next round tries again;
+/// the autocheckpoint keeps copying pages meanwhile.
+fn restart_wal(conn: &Connection, snapshots: &SnapshotPool) {
+    snapshots.pause();
+    let done = conn.busy_timeout(CHECKPOINT_WAIT).and_then(|()| {
+        conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
+    });
+    snapshots.resume();
+    if let Err(e) = conn.busy_timeout(BUSY_TIMEOUT) {
+        tracing::error!("cannot restore the writer's busy timeout: {e}");
+    }
+    match done {
+        Ok(0) => {}
+        Ok(_) => tracing::debug!("WAL checkpoint busy; retrying in {CHECKPOINT_EVERY:?}"),
+        Err(e) => tracing::warn!("WAL checkpoint: {e}"),
     }
 }
 
@@ -196,7 +239,11 @@ mod tests {
             "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);",
         )
         .unwrap();
-        (dir, Writer::spawn(conn, Arc::default()), path)
+        (
+            dir,
+            Writer::spawn(conn, Arc::default(), Arc::default()),
+            path,
+        )
     }
 
     fn count(path: &std::path::Path) -> i64 {
@@ -243,7 +290,7 @@ mod tests {
         conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (v TEXT);")
             .unwrap();
         let generation = Arc::new(AtomicU64::new(0));
-        let w = Writer::spawn(conn, generation.clone());
+        let w = Writer::spawn(conn, generation.clone(), Arc::default());
         let insert = |c: &Connection| Ok(c.execute("INSERT INTO t (v) VALUES ('x')", [])?);
         w.submit(false, insert).await.unwrap();
         assert_eq!(generation.load(Ordering::SeqCst), 0, "an activity write");
