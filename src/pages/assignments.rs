@@ -10,7 +10,7 @@ use viewas_api::{
 
 use crate::{
     api::{ApiClient, Fetch},
-    components::{Empty, ErrorPanel, Skeleton},
+    components::{DataTable, Empty, ErrorPanel, Skeleton},
     pages::first_name,
     session::SessionContext,
     time,
@@ -135,20 +135,10 @@ pub fn AssignmentsPage() -> impl IntoView {
                         }
                         Ok(list) => {
                             view! {
-                                <div class="table-wrap">
-                                    <table class="data">
-                                        <caption class="visually-hidden">
-                                            {format!("{first}'s assignments")}
-                                        </caption>
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">"Assignment"</th>
-                                                <th scope="col">"Status"</th>
-                                                <th scope="col">"Schedule"</th>
-                                                <th scope="col">"Last run"</th>
-                                                <th scope="col">"Connections"</th>
-                                            </tr>
-                                        </thead>
+                                <DataTable
+                                    headers=&["Assignment", "Status", "Schedule", "Last run", "Connections"]
+                                    caption=format!("{first}'s assignments")
+                                >
                                         <tbody>
                                             {list
                                                 .into_iter()
@@ -175,8 +165,7 @@ pub fn AssignmentsPage() -> impl IntoView {
                                                 })
                                                 .collect_view()}
                                         </tbody>
-                                    </table>
-                                </div>
+                                </DataTable>
                             }
                                 .into_any()
                         }
@@ -321,15 +310,7 @@ pub fn ConnectionsTable(connections: Vec<ConnectionView>) -> impl IntoView {
         return view! { <Empty text="No connections." /> }.into_any();
     }
     view! {
-        <div class="table-wrap">
-            <table class="data">
-                <thead>
-                    <tr>
-                        <th scope="col">"Connection"</th>
-                        <th scope="col">"Kind"</th>
-                        <th scope="col">"Status"</th>
-                    </tr>
-                </thead>
+        <DataTable headers=&["Connection", "Kind", "Status"]>
                 <tbody>
                     {connections
                         .into_iter()
@@ -344,8 +325,7 @@ pub fn ConnectionsTable(connections: Vec<ConnectionView>) -> impl IntoView {
                         })
                         .collect_view()}
                 </tbody>
-            </table>
-        </div>
+        </DataTable>
         <p class="hint">"Credentials are never shown during a session."</p>
     }
     .into_any()

@@ -11,7 +11,7 @@ use viewas_api::{
 
 use crate::{
     api::{admin_path, encode, ApiClient, ApiErr, Fetch},
-    components::{AdminFrame, Empty, ErrorPanel, Skeleton},
+    components::{AdminFrame, DataTable, Empty, ErrorPanel, LoadMore, Skeleton},
     pages::impersonate::local_zone,
     time::{self, Style},
 };
@@ -59,6 +59,16 @@ pub fn end_reason_label(r: EndReason) -> &'static str {
         EndReason::Revocation => "Revoked",
     }
 }
+
+const SESSION_COLUMNS: &[&str] = &[
+    "Session",
+    "Impersonator",
+    "Viewed user",
+    "Reason",
+    "Started",
+    "How it ended",
+    "Pages",
+];
 
 const END_REASONS: [EndReason; 4] = [
     EndReason::Exit,
@@ -112,11 +122,14 @@ pub fn AuditPage() -> impl IntoView {
             }
         });
     };
+    let loading_more = RwSignal::new(false);
     let load_more = {
         let api = api.clone();
         move |cursor: String| {
             let api = api.clone();
             let f = filters.get_untracked();
+            loading_more.set(true);
+            more_error.set(None);
             spawn_local(async move {
                 let answer = api
                     .get_json(Some(Fetch::Admin(admin_path::audit_sessions(
@@ -124,6 +137,7 @@ pub fn AuditPage() -> impl IntoView {
                     ))))
                     .await
                     .and_then(|j| j.decode::<Page<Session>>());
+                loading_more.try_set(false);
                 match answer {
                     Ok(page) => {
                         remember(&page.items);
@@ -137,8 +151,6 @@ pub fn AuditPage() -> impl IntoView {
             });
         }
     };
-
-    let id_filter = |ev: &leptos::ev::Event| event_target_value(ev).parse::<Id>().ok();
 
     view! {
         <AdminFrame>
@@ -187,56 +199,20 @@ pub fn AuditPage() -> impl IntoView {
             </Transition>
             <h2>"Sessions"</h2>
             <div class="filters" role="group" aria-label="Filter sessions">
-                <div class="field">
-                    <label for="audit-impersonator">"Impersonator"</label>
-                    <select
-                        id="audit-impersonator"
-                        on:change=move |ev| filters.update(|f| f.impersonator = id_filter(&ev))
-                    >
-                        <option value="">"Anyone"</option>
-                        {crate::erase::reactive(move || {
-                            impersonators
-                                .get()
-                                .into_iter()
-                                .map(|(id, name)| {
-                                    view! {
-                                        <option
-                                            value=id.to_string()
-                                            selected=move || filters.with(|f| f.impersonator == Some(id))
-                                        >
-                                            {name}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()
-                        }.into_any())}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="audit-user">"Viewed user"</label>
-                    <select
-                        id="audit-user"
-                        on:change=move |ev| filters.update(|f| f.user = id_filter(&ev))
-                    >
-                        <option value="">"Anyone"</option>
-                        {crate::erase::reactive(move || {
-                            targets
-                                .get()
-                                .into_iter()
-                                .map(|(id, name)| {
-                                    view! {
-                                        <option
-                                            value=id.to_string()
-                                            selected=move || filters.with(|f| f.user == Some(id))
-                                        >
-                                            {name}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()
-                        }.into_any())}
-                    </select>
-                </div>
+                <PersonFilter
+                    id="audit-impersonator"
+                    label="Impersonator"
+                    people=impersonators
+                    chosen=Signal::derive(move || filters.with(|f| f.impersonator))
+                    on_choose=Callback::new(move |id| filters.update(|f| f.impersonator = id))
+                />
+                <PersonFilter
+                    id="audit-user"
+                    label="Viewed user"
+                    people=targets
+                    chosen=Signal::derive(move || filters.with(|f| f.user))
+                    on_choose=Callback::new(move |id| filters.update(|f| f.user = id))
+                />
                 <div class="field">
                     <label for="audit-from">"From"</label>
                     <input
@@ -290,42 +266,20 @@ pub fn AuditPage() -> impl IntoView {
                                     more_cursor.get().unwrap_or_else(|| next_cursor.clone())
                                 };
                                 view! {
-                                    <div class="table-wrap">
-                                        <table class="data">
-                                            <caption class="visually-hidden">"Impersonation sessions, newest first"</caption>
-                                            <thead>
-                                                <tr>
-                                                    <th scope="col">"Session"</th>
-                                                    <th scope="col">"Impersonator"</th>
-                                                    <th scope="col">"Viewed user"</th>
-                                                    <th scope="col">"Reason"</th>
-                                                    <th scope="col">"Started"</th>
-                                                    <th scope="col">"How it ended"</th>
-                                                    <th scope="col">"Pages"</th>
-                                                </tr>
-                                            </thead>
-                                            <tbody>{session_rows(items, tz.get_value(), selected)}</tbody>
-                                            <tbody>
-                                                {crate::erase::reactive(move || {session_rows(more.get(), tz.get_value(), selected)}.into_any())}
-                                            </tbody>
-                                        </table>
-                                    </div>
-                                    {crate::erase::reactive(move || {more_error.get().map(|e| view! { <ErrorPanel error=e /> })}.into_any())}
-                                    {crate::erase::reactive(move || {
-                                        let load_more = load_more.clone();
-                                        cursor()
-                                            .map(|c| {
-                                                view! {
-                                                    <button
-                                                        type="button"
-                                                        class="btn btn-secondary"
-                                                        on:click=move |_| load_more(c.clone())
-                                                    >
-                                                        "Load more"
-                                                    </button>
-                                                }
-                                            })
-                                    }.into_any())}
+                                    <DataTable headers=SESSION_COLUMNS caption="Impersonation sessions, newest first">
+                                        <tbody>{session_rows(items, tz.get_value(), selected)}</tbody>
+                                        <tbody>
+                                            {crate::erase::reactive(move || {session_rows(more.get(), tz.get_value(), selected)}.into_any())}
+                                        </tbody>
+                                    </DataTable>
+                                    <LoadMore
+                                        cursor=Signal::derive(cursor)
+                                        on_load=Callback::new(load_more)
+                                        loading=loading_more
+                                        error=more_error
+                                        loaded=Signal::derive(move || more.with(Vec::len))
+                                        noun="sessions"
+                                    />
                                 }
                                     .into_any()
                             }
@@ -404,43 +358,63 @@ fn SessionEvents(id: Id, tz: String) -> impl IntoView {
     }
 }
 
-fn event_table(items: Vec<AuditEvent>, tz: &str) -> impl IntoView {
+/// A list of the people seen so far in the results, to filter by one.
+#[component]
+fn PersonFilter(
+    id: &'static str,
+    label: &'static str,
+    people: RwSignal<BTreeMap<Id, String>>,
+    chosen: Signal<Option<Id>>,
+    on_choose: Callback<Option<Id>>,
+) -> impl IntoView {
     view! {
-        <div class="table-wrap events">
-            <table class="data">
-                <thead>
-                    <tr>
-                        <th scope="col">"#"</th>
-                        <th scope="col">"Time"</th>
-                        <th scope="col">"Event"</th>
-                        <th scope="col">"Request"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Detail"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {items
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id on:change=move |ev| on_choose.run(event_target_value(&ev).parse::<Id>().ok())>
+                <option value="">"Anyone"</option>
+                {crate::erase::reactive(move || {
+                    people
+                        .get()
                         .into_iter()
-                        .map(|e| {
-                            let request = match (&e.method, &e.path) {
-                                (Some(m), Some(p)) => format!("{m} {p}"),
-                                (None, Some(p)) => p.clone(),
-                                _ => String::new(),
-                            };
+                        .map(|(person, name)| {
                             view! {
-                                <tr>
-                                    <td>{e.id}</td>
-                                    <td>{time::format_ts(&e.at, tz, Style::DateTime)}</td>
-                                    <th scope="row">{e.kind.replace('_', " ")}</th>
-                                    <td class="mono">{request}</td>
-                                    <td>{e.status.map(|s| s.to_string()).unwrap_or_default()}</td>
-                                    <td>{e.detail.unwrap_or_default()}</td>
-                                </tr>
+                                <option value=person.to_string() selected=move || chosen.get() == Some(person)>
+                                    {name}
+                                </option>
                             }
                         })
-                        .collect_view()}
-                </tbody>
-            </table>
+                        .collect_view()
+                        .into_any()
+                })}
+            </select>
         </div>
+    }
+}
+
+fn event_table(items: Vec<AuditEvent>, tz: &str) -> impl IntoView {
+    let rows = items
+        .into_iter()
+        .map(|e| {
+            let request = match (&e.method, &e.path) {
+                (Some(m), Some(p)) => format!("{m} {p}"),
+                (None, Some(p)) => p.clone(),
+                _ => String::new(),
+            };
+            view! {
+                <tr>
+                    <td>{e.id}</td>
+                    <td>{time::format_ts(&e.at, tz, Style::DateTime)}</td>
+                    <th scope="row">{e.kind.replace('_', " ")}</th>
+                    <td class="mono">{request}</td>
+                    <td>{e.status.map(|s| s.to_string()).unwrap_or_default()}</td>
+                    <td>{e.detail.unwrap_or_default()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <DataTable headers=&["#", "Time", "Event", "Request", "Status", "Detail"] wrap="events">
+            <tbody>{rows}</tbody>
+        </DataTable>
     }
 }

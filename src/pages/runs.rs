@@ -14,7 +14,7 @@ use viewas_api::{
 
 use crate::{
     api::{encode, ApiClient, ApiErr, Fetch},
-    components::{Empty, ErrorPanel, RunsChart, Skeleton},
+    components::{DataTable, Empty, ErrorPanel, LoadMore, RunsChart, Skeleton},
     pages::{
         assignments::{run_badge, run_status, viewed_user},
         first_name,
@@ -23,6 +23,16 @@ use crate::{
 };
 
 pub const PAGE_SIZE: u32 = 50;
+
+const RUN_COLUMNS: &[&str] = &[
+    "Run",
+    "Assignment",
+    "Status",
+    "Trigger",
+    "Started",
+    "Duration",
+    "Summary",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RunFilters {
@@ -262,56 +272,23 @@ pub fn RunsPage() -> impl IntoView {
                                         .into_any()
                                 } else {
                                     view! {
-                                        <div class="table-wrap">
-                                            <table class="data">
-                                                <caption class="visually-hidden">"Runs, newest first"</caption>
-                                                <thead>
-                                                    <tr>
-                                                        <th scope="col">"Run"</th>
-                                                        <th scope="col">"Assignment"</th>
-                                                        <th scope="col">"Status"</th>
-                                                        <th scope="col">"Trigger"</th>
-                                                        <th scope="col">"Started"</th>
-                                                        <th scope="col">"Duration"</th>
-                                                        <th scope="col">"Summary"</th>
-                                                    </tr>
-                                                </thead>
-                                                <tbody>{rows}</tbody>
-                                                <tbody>
-                                                    {crate::erase::reactive(move || {run_rows(more.get(), &tz.get_value())}.into_any())}
-                                                </tbody>
-                                            </table>
-                                        </div>
+                                        <DataTable headers=RUN_COLUMNS caption="Runs, newest first">
+                                            <tbody>{rows}</tbody>
+                                            <tbody>
+                                                {crate::erase::reactive(move || {run_rows(more.get(), &tz.get_value())}.into_any())}
+                                            </tbody>
+                                        </DataTable>
                                     }
                                         .into_any()
                                 }}
-                                {crate::erase::reactive(move || {more_error.get().map(|e| view! { <ErrorPanel error=e /> })}.into_any())}
-                                <div class="load-more">
-                                    {crate::erase::reactive(move || {
-                                        let load_more = load_more.clone();
-                                        cursor()
-                                            .map(|c| {
-                                                view! {
-                                                    <button
-                                                        type="button"
-                                                        class="btn btn-secondary"
-                                                        disabled=move || loading_more.get()
-                                                        on:click=move |_| load_more(c.clone())
-                                                    >
-                                                        {crate::erase::reactive(move || {
-                                                            if loading_more.get() { "Loading…" } else { "Load more" }
-                                                        }.into_any())}
-                                                    </button>
-                                                }
-                                            })
-                                    }.into_any())}
-                                    <p class="hint" role="status">
-                                        {crate::erase::reactive(move || {
-                                            let n = more.with(Vec::len);
-                                            if n > 0 { format!("{n} more runs loaded.") } else { String::new() }
-                                        }.into_any())}
-                                    </p>
-                                </div>
+                                <LoadMore
+                                    cursor=Signal::derive(cursor)
+                                    on_load=Callback::new(load_more)
+                                    loading=loading_more
+                                    error=more_error
+                                    loaded=Signal::derive(move || more.with(Vec::len))
+                                    noun="runs"
+                                />
                             }
                                 .into_any()
                         }
@@ -442,18 +419,7 @@ fn RunDetailView(r: RunDetail, tz: String) -> impl IntoView {
                 view! { <Empty text="This run has no steps recorded." /> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap">
-                        <table class="data">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"#"</th>
-                                    <th scope="col">"Step"</th>
-                                    <th scope="col">"Status"</th>
-                                    <th scope="col">"Started"</th>
-                                    <th scope="col">"Duration"</th>
-                                    <th scope="col">"Output"</th>
-                                </tr>
-                            </thead>
+                    <DataTable headers=&["#", "Step", "Status", "Started", "Duration", "Output"]>
                             <tbody>
                                 {steps
                                     .into_iter()
@@ -480,8 +446,7 @@ fn RunDetailView(r: RunDetail, tz: String) -> impl IntoView {
                                     })
                                     .collect_view()}
                             </tbody>
-                        </table>
-                    </div>
+                    </DataTable>
                 }
                     .into_any()
             }}

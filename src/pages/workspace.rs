@@ -6,7 +6,7 @@ use viewas_api::{routes::path, Workspace};
 
 use crate::{
     api::{ApiClient, Fetch},
-    components::{admin_frame::role_label, Empty, ErrorPanel, Skeleton},
+    components::{admin_frame::role_label, DataTable, Empty, ErrorPanel, Skeleton},
     pages::assignments::ConnectionsTable,
 };
 
@@ -54,15 +54,7 @@ fn WorkspaceView(w: Workspace) -> impl IntoView {
                     view! { <Empty text="No other members." /> }.into_any()
                 } else {
                     view! {
-                        <div class="table-wrap">
-                            <table class="data">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Name"</th>
-                                        <th scope="col">"Email"</th>
-                                        <th scope="col">"Role"</th>
-                                    </tr>
-                                </thead>
+                        <DataTable headers=&["Name", "Email", "Role"]>
                                 <tbody>
                                     {w
                                         .members
@@ -78,8 +70,7 @@ fn WorkspaceView(w: Workspace) -> impl IntoView {
                                         })
                                         .collect_view()}
                                 </tbody>
-                            </table>
-                        </div>
+                        </DataTable>
                     }
                         .into_any()
                 }}

@@ -13,6 +13,7 @@ mod context;
 mod guard;
 mod json;
 mod notes;
+mod paging;
 mod routing;
 mod search;
 mod start_form;

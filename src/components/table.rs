@@ -1,0 +1,37 @@
+//! The console's data tables: one wrapper, caption and header row for all
+//! of them, so every table reads the same to a screen reader and the view
+//! code for the skeleton is in the wasm once (issue 6).
+
+use leptos::prelude::*;
+
+/// A scrollable table. `headers` are the column titles (`<th scope="col">`);
+/// `caption`, when given, is read by screen readers only; the children are
+/// its `<tbody>` elements.
+#[component]
+pub fn DataTable(
+    headers: &'static [&'static str],
+    #[prop(optional, into)] caption: Option<String>,
+    /// Extra class of the scrolling wrapper (`events`).
+    #[prop(optional)]
+    wrap: &'static str,
+    children: Children,
+) -> impl IntoView {
+    let wrap = if wrap.is_empty() {
+        "table-wrap".to_string()
+    } else {
+        format!("table-wrap {wrap}")
+    };
+    view! {
+        <div class=wrap>
+            <table class="data">
+                {caption.map(|c| view! { <caption class="visually-hidden">{c}</caption> })}
+                <thead>
+                    <tr>
+                        {headers.iter().map(|h| view! { <th scope="col">{*h}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                {children()}
+            </table>
+        </div>
+    }
+}
