@@ -16,8 +16,9 @@ use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 use leptos::prelude::*;
 use viewas_api::{
-    match_view, ApiError, ErrorCode, Id, LoginRequest, LoginResponse, NewNote, Note, Page,
-    PublicConfig, Session, SessionStatus, StartImpersonation, StartedImpersonation, UserSearchItem,
+    match_view, ApiError, EndReason, ErrorCode, Id, LoginRequest, LoginResponse, NewNote, Note,
+    Page, PublicConfig, Session, SessionStatus, StartImpersonation, StartedImpersonation,
+    UserSearchItem,
 };
 
 use crate::{
@@ -565,15 +566,21 @@ impl ApiClient {
     }
 
     /// Asks the server whether the active session still stands, with the
-    /// session's own token. It reads the session: not a page view, so it
+    /// session's own token. Like Exit and notes, this is a session-control
+    /// call outside the view guard (the server's route table lets a session
+    /// read itself); it only reads the session: not a page view, so it
     /// neither counts nor keeps the session from idling out. A session the
     /// server has ended (an administrator revoked it, its impersonator was
     /// disabled, it idled out there) ends here too, with the server's record;
     /// no answer at all changes nothing (the countdown still runs).
     pub async fn check_session(&self) {
-        let Ok((id, token)) = self.session_cred() else {
+        let Some(active) = self.ctx.active_untracked() else {
             return;
         };
+        if active.seconds_left_at(now_ms()) == 0 {
+            return; // the countdown ends it, without a request
+        }
+        let (id, token) = (active.session.id, active.token);
         let answer = self
             .send::<Session>(
                 Method::Get,
@@ -588,7 +595,15 @@ impl ApiClient {
         let still_ours = self.ctx.active_untracked().map(|a| a.session.id) == Some(id);
         match answer {
             Ok(s) if still_ours && s.status == SessionStatus::Ended => {
-                self.ctx.end_local(EndCause::EndedByServer, Some(s));
+                // An Exit of this tab may be on its way: the partner portal is
+                // then told "exit", as the server's record says.
+                let cause = match s.end_reason {
+                    Some(EndReason::Exit) => EndCause::Exit,
+                    Some(EndReason::Expiry) => EndCause::Expired,
+                    Some(EndReason::Idle) => EndCause::Idle,
+                    Some(EndReason::Revocation) | None => EndCause::EndedByServer,
+                };
+                self.ctx.end_local(cause, Some(s));
             }
             Err(ApiErr::Server { status: 401, .. }) if still_ours => {
                 self.ctx.end_local(EndCause::EndedByServer, None);

@@ -46,12 +46,31 @@ pub struct ActiveSession {
 }
 
 crate::json_struct!(AuthInfo { token, user });
-crate::json_struct!(ActiveSession {
-    token,
-    session,
-    deadline_ms,
-    idle_deadline_ms,
-});
+impl FromJson for ActiveSession {
+    // The two deadlines may be missing from a session saved by an older
+    // build: they read as 0 and `restore` derives them again.
+    fn from_json(v: &JsValue) -> Option<Self> {
+        let deadline =
+            |key| Option::<f64>::from_json(&json::field(v, key)).map(Option::unwrap_or_default);
+        Some(ActiveSession {
+            token: FromJson::from_json(&json::field(v, "token"))?,
+            session: FromJson::from_json(&json::field(v, "session"))?,
+            deadline_ms: deadline("deadline_ms")?,
+            idle_deadline_ms: deadline("idle_deadline_ms")?,
+        })
+    }
+}
+
+impl ToJson for ActiveSession {
+    fn to_json(&self) -> JsValue {
+        let o = js_sys::Object::new();
+        json::set(&o, "token", self.token.to_json());
+        json::set(&o, "session", self.session.to_json());
+        json::set(&o, "deadline_ms", self.deadline_ms.to_json());
+        json::set(&o, "idle_deadline_ms", self.idle_deadline_ms.to_json());
+        o.into()
+    }
+}
 
 impl ActiveSession {
     pub fn from_started(started: StartedImpersonation, now_ms: f64) -> Self {

@@ -104,11 +104,15 @@ pub fn AuditPage() -> impl IntoView {
     let more = RwSignal::new(Vec::<Session>::new());
     let more_cursor = RwSignal::new(None::<Option<String>>);
     let more_error = RwSignal::new(None::<ApiErr>);
+    let loading_more = RwSignal::new(false);
     Effect::new(move |_| {
         filters.track();
         more.set(Vec::new());
         more_cursor.set(None);
         more_error.set(None);
+        // A page still on its way belongs to the old filter: it is dropped
+        // when it lands, so the new list's button must not wait for it.
+        loading_more.set(false);
     });
     let remember = move |items: &[Session]| {
         impersonators.update(|m| {
@@ -122,7 +126,6 @@ pub fn AuditPage() -> impl IntoView {
             }
         });
     };
-    let loading_more = RwSignal::new(false);
     let load_more = {
         let api = api.clone();
         move |cursor: String| {
@@ -137,6 +140,10 @@ pub fn AuditPage() -> impl IntoView {
                     ))))
                     .await
                     .and_then(|j| j.decode::<Page<Session>>());
+                // Answers for a filter no longer shown are dropped.
+                if filters.try_get_untracked().as_ref() != Some(&f) {
+                    return;
+                }
                 loading_more.try_set(false);
                 match answer {
                     Ok(page) => {

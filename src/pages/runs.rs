@@ -134,6 +134,9 @@ pub fn RunsPage() -> impl IntoView {
         more.set(Vec::new());
         more_cursor.set(None);
         more_error.set(None);
+        // A page still on its way belongs to the old filter: it is dropped
+        // when it lands, so the new list's button must not wait for it.
+        loading_more.set(false);
     });
 
     let load_more = {

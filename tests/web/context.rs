@@ -316,3 +316,39 @@ async fn no_answer_or_a_disabled_impersonator_at_the_check() {
     api.check_session().await;
     assert!(ctx.active_untracked().is_none(), "a dead token ends it");
 }
+
+#[wasm_bindgen_test]
+fn a_session_saved_without_its_deadlines_is_restored_with_them() {
+    reset();
+    let s = started(alice(), 7, 1800);
+    // What an older build kept: token and session only.
+    let raw = format!(
+        r#"{{"token":"{}","session":{}}}"#,
+        s.token,
+        viewas::json::to_string(&s.session)
+    );
+    web_sys::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .map(|st| st.set_item("viewas.session", &raw));
+    let ctx = SessionContext::restore();
+    let active = ctx.active_untracked().expect("restored");
+    assert_eq!(active.token, "imp-token-7");
+    assert!(
+        (active.deadline_ms - viewas::session::parse_ms(&s.session.expires_at)).abs() < 1.0,
+        "the deadline comes from the session's own end"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_check_that_finds_an_exit_tells_exit() {
+    reset();
+    let mut exited = session_for(alice(), 7, 1800);
+    exited.status = SessionStatus::Ended;
+    exited.end_reason = Some(viewas_api::EndReason::Exit);
+    let body = json(&exited);
+    let t = FakeTransport::new(move |_| respond(200, body.clone()));
+    let (_h, ctx, api) = contexts(&t);
+    ctx.start(started(alice(), 7, 1800));
+    api.check_session().await;
+    assert_eq!(ctx.ended_untracked().map(|e| e.cause), Some(EndCause::Exit));
+}
