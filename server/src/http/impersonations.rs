@@ -265,10 +265,19 @@ async fn add_note(
         )));
     }
     let now = state.now();
+    let by_token = matches!(caller, Caller::Impersonation { .. });
     let note = state
         .store
-        .write(move |c| sessions::add_note(c, &row, actor_id, &text, now))
-        .await?;
+        .write(move |c| {
+            // Checked again on the writer: an Exit or revocation may have
+            // been committed since the check above.
+            if by_token && !sessions::settle(c, row.id, now)?.is_some_and(|s| s.is_active()) {
+                return Ok(None);
+            }
+            sessions::add_note(c, &row, actor_id, &text, now).map(Some)
+        })
+        .await?
+        .ok_or(AppError::SessionEnded)?;
     Ok((StatusCode::CREATED, axum::Json(note)))
 }
 

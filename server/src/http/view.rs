@@ -7,7 +7,10 @@
 //! route table of viewas-api (404). Only then does the request reach a
 //! handler, carrying a [`ViewScope`] every view query is filtered by. After
 //! the handler the `view` audit row is committed before the response leaves;
-//! if it cannot be, the data is not sent.
+//! if it cannot be, the data is not sent. The writer checks the session
+//! again in that row's transaction: if it ended meanwhile (an Exit or a
+//! revocation committed while the page was being read), the row records a
+//! 401 and the answer is 401 `session_ended` instead of the page.
 
 use axum::extract::{Path, Request, State};
 use axum::http::Method;
@@ -26,7 +29,7 @@ use super::error::{parse_id, parse_param, Query};
 use super::extractor::{clamp_limit, resolve, Caller};
 use super::{AppError, AppState};
 use crate::clock::parse_time;
-use crate::store::sessions::{self, ViewRecord};
+use crate::store::sessions::{self, Recorded, ViewRecord};
 use crate::store::view::{self, RunFilter, ViewScope};
 
 /// Routes come from the shared table, so a route added there without a
@@ -89,19 +92,26 @@ async fn gate(state: &AppState, mut req: Request, next: Next) -> Result<Response
         path,
         status: 0,
     };
+    // Each record re-checks the session on the writer (it may have ended
+    // since the check above); if it has, nothing prepared is sent.
     let record = |status: u16, kind: &'static str| {
         let mut v = base.clone();
         v.status = i64::from(status);
-        move |c: &rusqlite::Connection| sessions::record_view(c, &v, kind)
+        let clock = state.clock.clone();
+        move |c: &rusqlite::Connection| sessions::record_view(c, &v, kind, clock.now())
+    };
+    let still_active = |recorded: Recorded| match recorded {
+        Recorded::AsAnswered => Ok(()),
+        Recorded::SessionEnded => Err(AppError::SessionEnded),
     };
 
     if method != Method::GET {
-        state.store.write_activity(record(403, "blocked")).await?;
+        still_active(state.store.write_activity(record(403, "blocked")).await?)?;
         tracing::warn!(session = session.id, %method, "blocked a write during impersonation");
         return Err(AppError::ReadOnly);
     }
     let Some(route) = match_view(req.uri().path()).map(|m| m.route.id) else {
-        state.store.write_activity(record(404, "view")).await?;
+        still_active(state.store.write_activity(record(404, "view")).await?)?;
         return Err(AppError::NotFound);
     };
     let org_id =
@@ -114,12 +124,14 @@ async fn gate(state: &AppState, mut req: Request, next: Next) -> Result<Response
         route,
     });
     let res = next.run(req).await;
-    // Durable before it is sent: no answered view without its audit row.
-    // (An activity write: it leaves the token cache valid.)
-    state
+    // Durable before it is sent: no answered view without its audit row,
+    // and no view answered once its session has ended. (An activity write:
+    // it leaves the token cache valid, unless it ended the session.)
+    let recorded = state
         .store
         .write_activity(record(res.status().as_u16(), "view"))
         .await?;
+    still_active(recorded)?;
     Ok(res)
 }
 

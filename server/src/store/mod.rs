@@ -247,6 +247,13 @@ impl Store {
         self.inner.writer.commits()
     }
 
+    /// Writes submitted whose callers have not had their answer yet (queued,
+    /// or in the batch being written): for monitoring, and for tests that
+    /// must know a request has reached the writer's queue.
+    pub fn pending_writes(&self) -> u64 {
+        self.inner.writer.pending()
+    }
+
     /// A synchronous read for startup code and tests.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> DbResult<T>) -> DbResult<T> {
         self.read_now(f)

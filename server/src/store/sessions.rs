@@ -141,6 +141,8 @@ pub fn end(
          WHERE id = ?1 AND ended_at IS NULL",
     )?
     .execute(params![id, ended_at, reason.as_str()])?;
+    // Whatever job this is, its commit must invalidate the token cache.
+    super::writer::note_auth_change();
     let detail = serde_json::json!({
         "end_reason": reason.as_str(),
         "ended_at": rfc3339(ended_at),
@@ -210,43 +212,70 @@ pub fn revoke_for_user(
     Ok(ids)
 }
 
-/// What the view layer records after a view request was answered.
+/// What the view layer records about a view-route request, once the
+/// answer is known and before it is sent.
 #[derive(Debug, Clone)]
 pub struct ViewRecord {
     pub session_id: i64,
     pub actor_id: i64,
     pub target_id: i64,
+    /// When the request arrived (the row's time, and the idle clock's reset).
     pub now: i64,
     pub method: String,
     pub path: String,
+    /// The status the request would be answered with.
     pub status: i64,
+}
+
+/// What [`record_view`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The row holds the intended status: send the answer.
+    AsAnswered,
+    /// The session ended (exit, revocation, maximum, idle) after the gate
+    /// let the request in: the row says 401, and the answer must be 401
+    /// `session_ended`, without the data.
+    SessionEnded,
 }
 
 /// The `view` (or `blocked`) audit row; a 2xx view also counts a page and
 /// resets the idle clock. Nothing of the target user is touched.
-pub fn record_view(conn: &Connection, v: &ViewRecord, kind: &str) -> DbResult<()> {
+///
+/// The session is checked again here, on the writer, in the transaction
+/// that appends the row: the gate checked it when the request arrived, and
+/// an Exit, `/end` or revocation may have been committed since (or its time
+/// run out by `now`, the moment of writing, in which case it is ended here).
+/// Then the row records the attempt with status 401 after the session's
+/// `session_ended` row, and the caller must not send what it prepared.
+pub fn record_view(conn: &Connection, v: &ViewRecord, kind: &str, now: i64) -> DbResult<Recorded> {
+    let active = settle(conn, v.session_id, now)?.is_some_and(|s| s.is_active());
+    let (at, status, outcome) = if active {
+        (v.now, v.status, Recorded::AsAnswered)
+    } else {
+        (now.max(v.now), 401, Recorded::SessionEnded)
+    };
     audit::append(
         conn,
         &NewEvent {
-            at: v.now,
+            at,
             kind,
             actor_id: Some(v.actor_id),
             subject_id: Some(v.target_id),
             session_id: Some(v.session_id),
             method: Some(&v.method),
             path: Some(&v.path),
-            status: Some(v.status),
+            status: Some(status),
             detail: None,
         },
     )?;
-    if kind == "view" && (200..300).contains(&v.status) {
+    if kind == "view" && (200..300).contains(&status) {
         conn.prepare_cached(
             "UPDATE impersonation_sessions SET pages_viewed = pages_viewed + 1, \
              last_activity_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
         )?
         .execute(params![v.session_id, v.now])?;
     }
-    Ok(())
+    Ok(outcome)
 }
 
 pub fn add_note(

@@ -11,7 +11,16 @@
 //! database again. The view audit rows are the one write that does not bump
 //! it (it changes only a session's activity counters, which the cache may
 //! hold stale: an older `last_activity_at` can only make a session look due
-//! early, and `settle` on the writer then decides from the fresh row).
+//! early, and `settle` on the writer then decides from the fresh row; a
+//! view row that finds its session over ends it there, and any job that
+//! ends a session bumps the generation, see `writer::note_auth_change`).
+//!
+//! Between a commit and its bump a request may still be served a lookup
+//! that says "active". That is the same as arriving just before the
+//! revocation (whose caller is not answered until after the bump), and what
+//! such a request may write is decided on the writer from the fresh row: a
+//! view's audit row or a note with the impersonation token is refused there
+//! once its session has ended.
 //!
 //! Entries also expire after [`MAX_AGE`], so a change made to the file
 //! behind the server's back (an operator with the sqlite3 shell) is seen

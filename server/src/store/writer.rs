@@ -5,6 +5,7 @@
 //! commit, so requests arriving together share an fsync, and no caller hears
 //! "done" before its rows are durable.
 
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -29,6 +30,20 @@ const CHECKPOINT_WAIT: Duration = Duration::from_millis(100);
 
 /// The writer's usual wait for a lock (the same as `PRAGMA busy_timeout`).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+thread_local! {
+    /// Set on the writer thread by [`note_auth_change`] during a batch.
+    static AUTH_CHANGED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the running batch as one that changed tokens, accounts or sessions,
+/// whatever its jobs were submitted as: `sessions::end` calls it, so a job
+/// submitted as an activity write (a view's audit row) that finds its
+/// session's time up and ends it still invalidates the token cache.
+/// Harmless off the writer thread.
+pub(crate) fn note_auth_change() {
+    AUTH_CHANGED.with(|c| c.set(true));
+}
 
 trait Job: Send {
     /// Whether the job may change tokens, accounts or sessions (anything the
@@ -85,6 +100,7 @@ where
 pub struct Writer {
     tx: mpsc::Sender<Box<dyn Job>>,
     commits: Arc<AtomicU64>,
+    pending: Arc<AtomicU64>,
 }
 
 impl Writer {
@@ -101,17 +117,27 @@ impl Writer {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
+        let pending = Arc::new(AtomicU64::new(0));
         std::thread::Builder::new()
             .name("viewas-writer".into())
             .spawn(move || run(conn, rx, &counter, &auth_gen, &snapshots))
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!("cannot start the writer thread: {e}"));
-        Writer { tx, commits }
+        Writer {
+            tx,
+            commits,
+            pending,
+        }
     }
 
     /// Transactions committed so far (one per batch of jobs).
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Jobs submitted and not yet answered (queued or in the running batch).
+    pub fn pending(&self) -> u64 {
+        self.pending.load(Ordering::SeqCst)
     }
 
     /// Queues `f` and waits for its batch's commit. `changes_auth: false`
@@ -129,12 +155,23 @@ impl Writer {
             out: None,
             reply,
         };
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        let _pending = Pending(&self.pending);
         self.tx
             .send(Box::new(job))
             .map_err(|_| DbError::Other("the writer has stopped".into()))?;
         answer
             .await
             .map_err(|_| DbError::Other("the writer dropped a job".into()))?
+    }
+}
+
+/// Counts a submitted job until its caller has its answer (or gave up).
+struct Pending<'a>(&'a AtomicU64);
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -154,6 +191,7 @@ fn run(
                 Err(_) => break,
             }
         }
+        AUTH_CHANGED.with(|c| c.set(false));
         let committed = run_batch(&conn, &mut batch);
         match &committed {
             Ok(()) => {
@@ -162,7 +200,7 @@ fn run(
             Err(e) => tracing::error!("write batch of {} failed: {e}", batch.len()),
         }
         // Also after a failed batch: harmless, and no reasoning needed.
-        if batch.iter().any(|j| j.changes_auth()) {
+        if AUTH_CHANGED.with(Cell::get) || batch.iter().any(|j| j.changes_auth()) {
             auth_gen.fetch_add(1, Ordering::SeqCst);
         }
         for job in batch {
@@ -300,6 +338,17 @@ mod tests {
         let failing = |_: &Connection| Err::<(), _>(DbError::Other("refused".into()));
         assert!(w.submit(true, failing).await.is_err());
         assert_eq!(generation.load(Ordering::SeqCst), 2, "fail closed");
+        // An activity write that ends a session (found its time up) moves
+        // it too: what it did decides, not what it was submitted as.
+        w.submit(false, move |c| {
+            note_auth_change();
+            insert(c)
+        })
+        .await
+        .unwrap();
+        assert_eq!(generation.load(Ordering::SeqCst), 3, "a session ended");
+        w.submit(false, insert).await.unwrap();
+        assert_eq!(generation.load(Ordering::SeqCst), 3, "reset per batch");
     }
 
     #[tokio::test]
