@@ -66,6 +66,21 @@ export async function startServer(extraArgs = [], env = {}, { dist = DIST } = {}
   };
 }
 
+/**
+ * A test file's server (with `serverArgs`) and browser:
+ * `before(async () => ({ server, browser } = await startBoth()));`
+ */
+export async function startBoth(serverArgs = []) {
+  const server = await startServer(serverArgs);
+  return { server, browser: await launchBrowser() };
+}
+
+/** Closes what `startBoth` opened, whichever part of it started. */
+export async function stopBoth({ server, browser }) {
+  await browser?.close();
+  await server?.stop();
+}
+
 /** Headless system Chromium; nothing downloads its own browser. */
 export async function launchBrowser() {
   return chromium.launch({

@@ -3,22 +3,15 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { startServer, launchBrowser } from "../lib/harness.js";
+import { startBoth, stopBoth } from "../lib/harness.js";
 import { tour } from "../lib/tour.js";
 import { seriousViolations } from "../lib/axe.js";
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+before(async () => ({ server, browser } = await startBoth()));
+after(() => stopBoth({ server, browser }));
 
 test("axe finds no serious or critical violation on any page", async () => {
   const page = await browser.newPage();

@@ -4,20 +4,13 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { startServer, launchBrowser, watchConsole } from "../lib/harness.js";
+import { startBoth, stopBoth, startServer, watchConsole } from "../lib/harness.js";
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+before(async () => ({ server, browser } = await startBoth()));
+after(() => stopBoth({ server, browser }));
 
 test("an injected inline script is blocked and reported", async () => {
   const page = await browser.newPage();

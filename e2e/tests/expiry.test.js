@@ -2,20 +2,13 @@
 // the session by itself, says when it expired, and the server refuses the token.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, signIn, startSession, sessionToken } from "../lib/harness.js";
+import { startBoth, stopBoth, signIn, startSession, sessionToken } from "../lib/harness.js";
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer(["--max-session", "8s"]);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+before(async () => ({ server, browser } = await startBoth(["--max-session", "8s"])));
+after(() => stopBoth({ server, browser }));
 
 test("a session past its maximum ends in the console and on the server", async () => {
   const page = await browser.newPage();

@@ -3,20 +3,13 @@
 // element is created from them, no script runs, no alert opens.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, signIn, startSession, sessionToken, watchConsole } from "../lib/harness.js";
+import { startBoth, stopBoth, signIn, startSession, sessionToken, watchConsole } from "../lib/harness.js";
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+before(async () => ({ server, browser } = await startBoth()));
+after(() => stopBoth({ server, browser }));
 
 test("hostile titles and run output are shown as text", async () => {
   const page = await browser.newPage();

@@ -3,20 +3,13 @@
 // each navigation.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, PASSWORD } from "../lib/harness.js";
+import { startBoth, stopBoth, PASSWORD } from "../lib/harness.js";
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+before(async () => ({ server, browser } = await startBoth()));
+after(() => stopBoth({ server, browser }));
 
 // What has focus: its tag, label-ish name, and whether a focus ring shows.
 const focused = (page) =>

@@ -4,20 +4,13 @@
 // are blocked throughout: the console needs none.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, PASSWORD } from "../lib/harness.js";
+import { startBoth, stopBoth, PASSWORD } from "../lib/harness.js";
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer(["--portal-addr", "127.0.0.1:0"]);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+before(async () => ({ server, browser } = await startBoth(["--portal-addr", "127.0.0.1:0"])));
+after(() => stopBoth({ server, browser }));
 
 for (const [label, viewport] of [["wide", { width: 1280, height: 900 }], ["narrow", { width: 700, height: 900 }]]) {
   test(`partner flow in the portal iframe (${label} frame)`, async () => {

@@ -3,20 +3,13 @@
 // away without the viewer clicking anything.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, watchConsole, signIn, startSession, PASSWORD } from "../lib/harness.js";
+import { startBoth, stopBoth, watchConsole, signIn, startSession, PASSWORD } from "../lib/harness.js";
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+before(async () => ({ server, browser } = await startBoth()));
+after(() => stopBoth({ server, browser }));
 
 async function api(method, path, token, body) {
   const res = await fetch(server.url + path, {

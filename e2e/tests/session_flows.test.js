@@ -3,21 +3,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  startServer, launchBrowser, watchConsole, signIn, sessionToken, startSession, bannerText,
+  startBoth, stopBoth, watchConsole, signIn, sessionToken, startSession, bannerText,
 } from "../lib/harness.js";
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+before(async () => ({ server, browser } = await startBoth()));
+after(() => stopBoth({ server, browser }));
 
 // One active session per impersonator: each test leaves its session by Exit.
 async function exit(page) {

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { startServer, launchBrowser, signIn, startSession } from "../lib/harness.js";
+import { startBoth, stopBoth, signIn, startSession } from "../lib/harness.js";
 import { tour } from "../lib/tour.js";
 
 const SHOTS = new URL("../artifacts/screenshots/", import.meta.url);
@@ -18,15 +18,10 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
+  ({ server, browser } = await startBoth());
   mkdirSync(SHOTS, { recursive: true });
 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+after(() => stopBoth({ server, browser }));
 
 // Problems of layout on the current page, as sentences.
 function layoutProblems(page) {

@@ -3,20 +3,13 @@
 // prove on the server that the session's token is dead.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, watchConsole, signIn, sessionToken } from "../lib/harness.js";
+import { startBoth, stopBoth, watchConsole, signIn, sessionToken } from "../lib/harness.js";
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+before(async () => ({ server, browser } = await startBoth()));
+after(() => stopBoth({ server, browser }));
 
 test("admin views Alice's assignments read-only, exits, and the token dies", async () => {
   const page = await browser.newPage();

@@ -1,21 +1,14 @@
 // The expiry warning is announced, and reduced motion is honoured.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, signIn, startSession } from "../lib/harness.js";
+import { startBoth, stopBoth, signIn, startSession } from "../lib/harness.js";
 
 let server;
 let browser;
 
-before(async () => {
-  // Five minutes or less from the start: the warning is due at once.
-  server = await startServer(["--max-session", "4m"]);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+// Five minutes or less from the start: the warning is due at once.
+before(async () => ({ server, browser } = await startBoth(["--max-session", "4m"])));
+after(() => stopBoth({ server, browser }));
 
 test("five minutes before the end the banner warns, through a live region", async () => {
   const page = await browser.newPage();
