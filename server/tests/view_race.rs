@@ -16,14 +16,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::Router;
 use common::*;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
-use tower::ServiceExt;
 use viewas_server::store::Store;
 
 const VIEW: &str = "/api/view/runs?limit=5";
@@ -36,26 +33,11 @@ fn spawn_call(
     token: &str,
     body: Option<Value>,
 ) -> JoinHandle<(StatusCode, Value)> {
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    let req = match body {
-        Some(b) => req
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
+    let req = request(method, path, Some(token), body);
     let router = router.clone();
     tokio::spawn(async move {
-        let res = router.oneshot(req).await.unwrap();
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        let r = send_to(router, req).await;
+        (r.status, r.body)
     })
 }
 
