@@ -17,11 +17,7 @@ use std::cell::RefCell;
 use viewas_api::Id;
 use wasm_bindgen::JsValue;
 
-use crate::{
-    api::ApiClient,
-    json::{self, ToJson},
-    storage,
-};
+use crate::{api::ApiClient, json::ToJson, storage};
 
 thread_local! {
     /// The server's partner origins; `None` until fetched (or when the fetch
@@ -37,15 +33,7 @@ pub struct ParentMessage {
     pub reason: String,
 }
 
-impl ToJson for ParentMessage {
-    fn to_json(&self) -> JsValue {
-        let o = js_sys::Object::new();
-        json::set(&o, "type", self.kind.to_json());
-        json::set(&o, "session_id", self.session_id.to_json());
-        json::set(&o, "reason", self.reason.to_json());
-        o.into()
-    }
-}
+crate::json_to!(ParentMessage { kind as "type", session_id, reason });
 
 pub const STARTED: &str = "viewas.session.started";
 pub const ENDED: &str = "viewas.session.ended";

@@ -90,6 +90,12 @@ impl ToJson for str {
     }
 }
 
+impl<T: ToJson + ?Sized> ToJson for &T {
+    fn to_json(&self) -> JsValue {
+        (**self).to_json()
+    }
+}
+
 impl FromJson for i64 {
     fn from_json(v: &JsValue) -> Option<Self> {
         // JSON numbers arrive as f64; ids and counts are whole and well
@@ -175,25 +181,61 @@ impl FromJson for JsValue {
     }
 }
 
-/// `FromJson` and `ToJson` for a struct from its field names, which are
-/// also its JSON keys.
+/// The JSON key of a field: its name, or the word after `as`.
+#[doc(hidden)]
 #[macro_export]
-macro_rules! json_struct {
-    ($t:ty { $($f:ident),* $(,)? }) => {
+macro_rules! json_key {
+    ($f:ident) => {
+        stringify!($f)
+    };
+    ($f:ident $k:literal) => {
+        $k
+    };
+}
+
+/// `FromJson` for a struct from its fields: `Name { a, b as "type" }`
+/// reads `a` and `type`. `Name { ..inner, c }` reads `inner` from the
+/// same object as `c` (serde's `#[serde(flatten)]`).
+#[macro_export]
+macro_rules! json_from {
+    ($t:ty { $(..$inner:ident,)? $($f:ident $(as $k:literal)?),* $(,)? }) => {
         impl $crate::json::FromJson for $t {
             fn from_json(v: &::wasm_bindgen::JsValue) -> Option<Self> {
                 Some(Self {
-                    $($f: $crate::json::FromJson::from_json(&$crate::json::field(v, stringify!($f)))?,)*
+                    $($inner: $crate::json::FromJson::from_json(v)?,)?
+                    $($f: $crate::json::FromJson::from_json(
+                        &$crate::json::field(v, $crate::json_key!($f $($k)?)),
+                    )?,)*
                 })
             }
         }
+    };
+}
+
+/// `ToJson` for a struct from its fields, keys as in [`json_from!`].
+#[macro_export]
+macro_rules! json_to {
+    ($t:ty { $($f:ident $(as $k:literal)?),* $(,)? }) => {
         impl $crate::json::ToJson for $t {
             fn to_json(&self) -> ::wasm_bindgen::JsValue {
                 let o = ::js_sys::Object::new();
-                $($crate::json::set(&o, stringify!($f), $crate::json::ToJson::to_json(&self.$f));)*
+                $($crate::json::set(
+                    &o,
+                    $crate::json_key!($f $($k)?),
+                    $crate::json::ToJson::to_json(&self.$f),
+                );)*
                 o.into()
             }
         }
+    };
+}
+
+/// Both [`json_from!`] and [`json_to!`].
+#[macro_export]
+macro_rules! json_struct {
+    ($t:ty { $($body:tt)* }) => {
+        $crate::json_from!($t { $($body)* });
+        $crate::json_to!($t { $($body)* });
     };
 }
 
@@ -434,26 +476,11 @@ impl<T: FromJson> FromJson for Page<T> {
 }
 
 // The two flattened types: the inner struct's fields sit beside their own.
-
-impl FromJson for UserSearchItem {
-    fn from_json(v: &JsValue) -> Option<Self> {
-        Some(UserSearchItem {
-            user: User::from_json(v)?,
-            disabled: FromJson::from_json(&field(v, "disabled"))?,
-            last_active: FromJson::from_json(&field(v, "last_active"))?,
-            can_impersonate: FromJson::from_json(&field(v, "can_impersonate"))?,
-            not_allowed_reason: FromJson::from_json(&field(v, "not_allowed_reason"))?,
-        })
-    }
-}
-
-impl FromJson for RunDetail {
-    fn from_json(v: &JsValue) -> Option<Self> {
-        Some(RunDetail {
-            run: RunSummary::from_json(v)?,
-            steps: FromJson::from_json(&field(v, "steps"))?,
-            result: FromJson::from_json(&field(v, "result"))?,
-            error: FromJson::from_json(&field(v, "error"))?,
-        })
-    }
-}
+json_from!(UserSearchItem {
+    ..user,
+    disabled,
+    last_active,
+    can_impersonate,
+    not_allowed_reason,
+});
+json_from!(RunDetail { ..run, steps, result, error });

@@ -61,16 +61,12 @@ impl FromJson for ActiveSession {
     }
 }
 
-impl ToJson for ActiveSession {
-    fn to_json(&self) -> JsValue {
-        let o = js_sys::Object::new();
-        json::set(&o, "token", self.token.to_json());
-        json::set(&o, "session", self.session.to_json());
-        json::set(&o, "deadline_ms", self.deadline_ms.to_json());
-        json::set(&o, "idle_deadline_ms", self.idle_deadline_ms.to_json());
-        o.into()
-    }
-}
+crate::json_to!(ActiveSession {
+    token,
+    session,
+    deadline_ms,
+    idle_deadline_ms,
+});
 
 impl ActiveSession {
     pub fn from_started(started: StartedImpersonation, now_ms: f64) -> Self {
@@ -169,23 +165,7 @@ pub struct ChannelMessage {
     pub session_id: Id,
 }
 
-impl FromJson for ChannelMessage {
-    fn from_json(v: &JsValue) -> Option<Self> {
-        Some(ChannelMessage {
-            kind: FromJson::from_json(&json::field(v, "type"))?,
-            session_id: FromJson::from_json(&json::field(v, "session_id"))?,
-        })
-    }
-}
-
-impl ToJson for ChannelMessage {
-    fn to_json(&self) -> JsValue {
-        let o = js_sys::Object::new();
-        json::set(&o, "type", self.kind.to_json());
-        json::set(&o, "session_id", self.session_id.to_json());
-        o.into()
-    }
-}
+crate::json_struct!(ChannelMessage { kind as "type", session_id });
 
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
