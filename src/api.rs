@@ -515,10 +515,6 @@ impl ApiClient {
             .await
     }
 
-    pub async fn get_session(&self, id: Id) -> ApiResult<Session> {
-        self.admin(Method::Get, admin_path::session(id), None).await
-    }
-
     /// Ends one of the caller's sessions with the administrator's token
     /// (its impersonator may end it with either token), e.g. one left open in
     /// a closed tab that blocks starting a new one.
