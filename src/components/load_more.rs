@@ -1,10 +1,137 @@
-//! The end of a paged list: what went wrong with the last page asked for,
-//! the "Load more" button while there is a next page, and a status line
-//! saying how many more rows arrived.
+//! The end of a paged list: [`Paging`], the state of the pages after the
+//! first, and [`LoadMore`], the error of the last page asked for, the
+//! "Load more" button while there is a next page, and a status line saying
+//! how many more rows arrived.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, task::spawn_local};
+use viewas_api::Page;
 
-use crate::{api::ApiErr, components::ErrorPanel};
+use crate::{
+    api::{ApiClient, ApiErr, Fetch},
+    components::ErrorPanel,
+    json::FromJson,
+};
+
+/// The pages after the first of a list whose first page is a resource read
+/// with a filter: the rows "Load more" added, the next cursor, whether a
+/// page is on its way, and what went wrong with the last one.
+///
+/// A new filter starts over, and a page asked for under an old filter is
+/// dropped when it lands, so rows of two filters never mix.
+///
+/// ```text
+/// let paging = Paging::new(filters, |f: &Filters, cursor: &str| Fetch::View(f.path(cursor)));
+/// // rows:   {reactive(move || rows(paging.rows()).into_any())}
+/// // button: {paging.load_more(first_page.next_cursor, "runs")}
+/// ```
+pub struct Paging<T: 'static> {
+    rows: RwSignal<Vec<T>>,
+    /// `None` until a later page arrives; until then the first page's
+    /// cursor is the next one.
+    next: RwSignal<Option<Option<String>>>,
+    loading: RwSignal<bool>,
+    error: RwSignal<Option<ApiErr>>,
+    load: Callback<String>,
+}
+
+// By hand: derived impls would ask `T: Copy`, and the handles are Copy for any `T`.
+impl<T> Clone for Paging<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Paging<T> {}
+
+impl<T: FromJson + Send + Sync + 'static> Paging<T> {
+    /// Pages of `filter`'s list; `fetch` names the page at a cursor.
+    /// Needs the [`ApiClient`] in context.
+    pub fn new<S, F>(filter: S, fetch: impl Fn(&F, &str) -> Fetch + Send + Sync + 'static) -> Self
+    where
+        // The page's own signal type (a `Memo`, an `RwSignal`) rather than a
+        // `Signal`: the wrapper would add its dispatch code to the wasm.
+        S: Track + GetUntracked<Value = F> + Copy + Send + Sync + 'static,
+        F: PartialEq + 'static,
+    {
+        let api = ApiClient::expect();
+        let rows = RwSignal::new(Vec::new());
+        let next = RwSignal::new(None);
+        let loading = RwSignal::new(false);
+        let error = RwSignal::new(None);
+        Effect::new(move |_| {
+            filter.track();
+            rows.set(Vec::new());
+            next.set(None);
+            error.set(None);
+            // A page still on its way belongs to the old filter: it is dropped
+            // when it lands, so the new list's button must not wait for it.
+            loading.set(false);
+        });
+        let load = Callback::new(move |cursor: String| {
+            let api = api.clone();
+            let f = filter.get_untracked();
+            let get = fetch(&f, &cursor);
+            loading.set(true);
+            error.set(None);
+            spawn_local(async move {
+                let answer = api
+                    .get_json(Some(get))
+                    .await
+                    .and_then(|j| j.decode::<Page<T>>());
+                // Answers for a filter no longer shown are dropped (and so
+                // are answers for a page no longer mounted).
+                if filter.try_get_untracked().as_ref() != Some(&f) {
+                    return;
+                }
+                loading.try_set(false);
+                match answer {
+                    Ok(page) => {
+                        rows.update(|r| r.extend(page.items));
+                        next.set(Some(page.next_cursor));
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        });
+        Paging {
+            rows,
+            next,
+            loading,
+            error,
+            load,
+        }
+    }
+
+    /// The rows added by "Load more" for the current filter (tracked).
+    pub fn rows(self) -> Vec<T>
+    where
+        T: Clone,
+    {
+        self.rows.get()
+    }
+
+    /// The end of the list: `first` is the first page's next cursor, asked
+    /// for until a later page brings its own.
+    pub fn load_more(self, first: Option<String>, noun: &'static str) -> impl IntoView {
+        let Paging {
+            rows,
+            next,
+            loading,
+            error,
+            load,
+        } = self;
+        view! {
+            <LoadMore
+                cursor=Signal::derive(move || next.get().unwrap_or_else(|| first.clone()))
+                on_load=load
+                loading=loading
+                error=error
+                loaded=Signal::derive(move || rows.with(Vec::len))
+                noun=noun
+            />
+        }
+    }
+}
 
 #[component]
 pub fn LoadMore(

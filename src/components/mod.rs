@@ -14,7 +14,7 @@ pub mod table;
 pub use admin_frame::AdminFrame;
 pub use banner::Banner;
 pub use chart::RunsChart;
-pub use load_more::LoadMore;
+pub use load_more::{LoadMore, Paging};
 pub use notes::NotesDrawer;
 pub use session_frame::SessionFrame;
 pub use states::{Empty, ErrorPanel, Skeleton};

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use viewas_api::{
     AuditEvent, EndReason, ErrorCode, Id, Page, Session, SessionStatus, VerifyResult,
 };
 
 use crate::{
-    api::{admin_path, encode, ApiClient, ApiErr, Fetch},
-    components::{AdminFrame, DataTable, Empty, ErrorPanel, LoadMore, Skeleton},
+    api::{admin_path, encode, ApiClient, Fetch},
+    components::{AdminFrame, DataTable, Empty, ErrorPanel, Paging, Skeleton},
     pages::impersonate::local_zone,
     time::{self, Style},
 };
@@ -101,18 +101,8 @@ pub fn AuditPage() -> impl IntoView {
             &filters.get().query(None),
         )))
     });
-    let more = RwSignal::new(Vec::<Session>::new());
-    let more_cursor = RwSignal::new(None::<Option<String>>);
-    let more_error = RwSignal::new(None::<ApiErr>);
-    let loading_more = RwSignal::new(false);
-    Effect::new(move |_| {
-        filters.track();
-        more.set(Vec::new());
-        more_cursor.set(None);
-        more_error.set(None);
-        // A page still on its way belongs to the old filter: it is dropped
-        // when it lands, so the new list's button must not wait for it.
-        loading_more.set(false);
+    let paging = Paging::<Session>::new(filters, |f: &AuditFilters, cursor: &str| {
+        Fetch::Admin(admin_path::audit_sessions(&f.query(Some(cursor))))
     });
     let remember = move |items: &[Session]| {
         impersonators.update(|m| {
@@ -126,39 +116,6 @@ pub fn AuditPage() -> impl IntoView {
             }
         });
     };
-    let load_more = {
-        let api = api.clone();
-        move |cursor: String| {
-            let api = api.clone();
-            let f = filters.get_untracked();
-            loading_more.set(true);
-            more_error.set(None);
-            spawn_local(async move {
-                let answer = api
-                    .get_json(Some(Fetch::Admin(admin_path::audit_sessions(
-                        &f.query(Some(&cursor)),
-                    ))))
-                    .await
-                    .and_then(|j| j.decode::<Page<Session>>());
-                // Answers for a filter no longer shown are dropped.
-                if filters.try_get_untracked().as_ref() != Some(&f) {
-                    return;
-                }
-                loading_more.try_set(false);
-                match answer {
-                    Ok(page) => {
-                        remember(&page.items);
-                        more.update(|m| m.extend(page.items));
-                        more_cursor.set(Some(page.next_cursor));
-                    }
-                    Err(e) => {
-                        more_error.set(Some(e));
-                    }
-                }
-            });
-        }
-    };
-
     view! {
         <AdminFrame>
             <h1 tabindex="-1">"Audit"</h1>
@@ -259,7 +216,6 @@ pub fn AuditPage() -> impl IntoView {
             <p class="hint">{crate::erase::reactive(move || {format!("Times in {}, your timezone.", tz.get_value())}.into_any())}</p>
             <Transition fallback=|| view! { <Skeleton rows=6 /> }>
                 {crate::erase::reactive(move || {
-                    let load_more = load_more.clone();
                     crate::erase::suspend(async move {
                         match first_page.await.and_then(|j| j.decode::<Page<Session>>()) {
                             Ok(page) => {
@@ -269,24 +225,20 @@ pub fn AuditPage() -> impl IntoView {
                                     return view! { <Empty text="No sessions match these filters." /> }
                                         .into_any();
                                 }
-                                let cursor = move || {
-                                    more_cursor.get().unwrap_or_else(|| next_cursor.clone())
-                                };
                                 view! {
                                     <DataTable headers=SESSION_COLUMNS caption="Impersonation sessions, newest first">
                                         <tbody>{session_rows(items, tz.get_value(), selected)}</tbody>
                                         <tbody>
-                                            {crate::erase::reactive(move || {session_rows(more.get(), tz.get_value(), selected)}.into_any())}
+                                            {crate::erase::reactive(move || {
+                                                // Later pages' people join the filter lists where
+                                                // their rows render, as the first page's do.
+                                                let rows = paging.rows();
+                                                remember(&rows);
+                                                session_rows(rows, tz.get_value(), selected)
+                                            }.into_any())}
                                         </tbody>
                                     </DataTable>
-                                    <LoadMore
-                                        cursor=Signal::derive(cursor)
-                                        on_load=Callback::new(load_more)
-                                        loading=loading_more
-                                        error=more_error
-                                        loaded=Signal::derive(move || more.with(Vec::len))
-                                        noun="sessions"
-                                    />
+                                    {paging.load_more(next_cursor, "sessions")}
                                 }
                                     .into_any()
                             }

@@ -1,7 +1,7 @@
 //! Runs: filters (assignment, status) kept in the address, cursor paging with
 //! "Load more", the 30-day chart, and one run's detail.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_router::{
     components::A,
     hooks::{use_navigate, use_params_map, use_query_map},
@@ -13,8 +13,8 @@ use viewas_api::{
 };
 
 use crate::{
-    api::{encode, ApiClient, ApiErr, Fetch},
-    components::{DataTable, Empty, ErrorPanel, LoadMore, RunsChart, Skeleton},
+    api::{encode, ApiClient, Fetch},
+    components::{DataTable, Empty, ErrorPanel, Paging, RunsChart, Skeleton},
     pages::{
         assignments::{run_badge, run_status, viewed_user},
         first_name,
@@ -125,48 +125,9 @@ pub fn RunsPage() -> impl IntoView {
     let first_page = api.resource(move || Some(Fetch::View(filters.get().api_path(None))));
 
     // Pages after the first, appended by "Load more"; reset by a new filter.
-    let more = RwSignal::new(Vec::<RunSummary>::new());
-    let more_cursor = RwSignal::new(None::<Option<String>>);
-    let loading_more = RwSignal::new(false);
-    let more_error = RwSignal::new(None::<ApiErr>);
-    Effect::new(move |_| {
-        filters.track();
-        more.set(Vec::new());
-        more_cursor.set(None);
-        more_error.set(None);
-        // A page still on its way belongs to the old filter: it is dropped
-        // when it lands, so the new list's button must not wait for it.
-        loading_more.set(false);
+    let paging = Paging::<RunSummary>::new(filters, |f: &RunFilters, cursor: &str| {
+        Fetch::View(f.api_path(Some(cursor)))
     });
-
-    let load_more = {
-        let api = api.clone();
-        move |cursor: String| {
-            let api = api.clone();
-            let f = filters.get_untracked();
-            loading_more.set(true);
-            more_error.set(None);
-            spawn_local(async move {
-                let answer = api
-                    .get_json(Some(Fetch::View(f.api_path(Some(&cursor)))))
-                    .await
-                    .and_then(|j| j.decode::<RunsPage>());
-                if filters.try_get_untracked().as_ref() != Some(&f) {
-                    return;
-                }
-                loading_more.try_set(false);
-                match answer {
-                    Ok(page) => {
-                        more.update(|m| m.extend(page.items));
-                        more_cursor.set(Some(page.next_cursor));
-                    }
-                    Err(e) => {
-                        more_error.set(Some(e));
-                    }
-                }
-            });
-        }
-    };
 
     let set_filter = move |f: RunFilters| {
         navigate(
@@ -255,17 +216,13 @@ pub fn RunsPage() -> impl IntoView {
         <Transition fallback=|| view! { <Skeleton rows=8 /> }>
             {crate::erase::reactive(move || {
                 let first = first.clone();
-                let load_more = load_more.clone();
                 crate::erase::suspend(async move {
                     match first_page.await.and_then(|j| j.decode::<RunsPage>()) {
                         Ok(page) => {
                             let days = page.daily.clone().unwrap_or_default();
-                            let first_cursor = page.next_cursor.clone();
+                            let first_cursor = page.next_cursor;
                             let empty = page.items.is_empty();
                             let rows = run_rows(page.items, &tz.get_value());
-                            let cursor = move || {
-                                more_cursor.get().unwrap_or_else(|| first_cursor.clone())
-                            };
                             view! {
                                 <RunsChart days=days />
                                 {if empty {
@@ -278,20 +235,13 @@ pub fn RunsPage() -> impl IntoView {
                                         <DataTable headers=RUN_COLUMNS caption="Runs, newest first">
                                             <tbody>{rows}</tbody>
                                             <tbody>
-                                                {crate::erase::reactive(move || {run_rows(more.get(), &tz.get_value())}.into_any())}
+                                                {crate::erase::reactive(move || {run_rows(paging.rows(), &tz.get_value())}.into_any())}
                                             </tbody>
                                         </DataTable>
                                     }
                                         .into_any()
                                 }}
-                                <LoadMore
-                                    cursor=Signal::derive(cursor)
-                                    on_load=Callback::new(load_more)
-                                    loading=loading_more
-                                    error=more_error
-                                    loaded=Signal::derive(move || more.with(Vec::len))
-                                    noun="runs"
-                                />
+                                {paging.load_more(first_cursor, "runs")}
                             }
                                 .into_any()
                         }

@@ -1,12 +1,21 @@
-//! The shared table and "Load more" pieces of the list pages.
+//! The shared table and "Load more" pieces of the list pages: the
+//! `LoadMore` end of a list, the `Paging` state behind it, and both list
+//! pages (runs, audit) using them.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc, Mutex,
+};
 
 use leptos::{mount::mount_to, prelude::*};
 use viewas::{
-    api::ApiErr,
-    components::{DataTable, LoadMore},
+    api::{ApiErr, Fetch, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError},
+    app::AppRouter,
+    components::{DataTable, LoadMore, Paging},
+    provide_app_contexts,
+    session::AuthInfo,
 };
+use viewas_api::{Page, Role, RunStatus, RunSummary, RunTrigger, RunsPage, Session};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -103,4 +112,379 @@ async fn a_data_table_has_its_caption_and_column_headers() {
         .ok()
         .flatten()
         .is_some());
+}
+
+/// A transport whose answers to later pages (a `cursor=` in the path) wait
+/// while it holds them, so a test can act while a page is on its way.
+#[derive(Clone)]
+struct Held {
+    inner: FakeTransport,
+    holding: Arc<AtomicBool>,
+}
+
+impl Held {
+    fn new(inner: FakeTransport) -> Self {
+        Held {
+            inner,
+            holding: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn hold(&self) {
+        self.holding.store(true, Ordering::SeqCst);
+    }
+
+    fn release(&self) {
+        self.holding.store(false, Ordering::SeqCst);
+    }
+
+    /// The paths of the later pages asked for, in order.
+    fn later_pages(&self) -> Vec<String> {
+        self.inner
+            .requests()
+            .into_iter()
+            .map(|r| r.path)
+            .filter(|p| p.contains("cursor="))
+            .collect()
+    }
+}
+
+impl Transport for Held {
+    fn send(&self, req: HttpRequest) -> LocalFuture<Result<HttpResponse, TransportError>> {
+        let later = req.path.contains("cursor=");
+        let answer = self.inner.send(req);
+        let holding = self.holding.clone();
+        Box::pin(async move {
+            while later && holding.load(Ordering::SeqCst) {
+                sleep_ms(5).await;
+            }
+            answer.await
+        })
+    }
+}
+
+fn admin() -> AuthInfo {
+    let mut user = alice();
+    user.role = Role::Admin;
+    AuthInfo {
+        token: "admin-token".into(),
+        user,
+    }
+}
+
+fn sessions(ids: &[i64], next: Option<&str>) -> String {
+    json(&Page {
+        items: ids
+            .iter()
+            .map(|&id| session_for(alice(), id, 600))
+            .collect::<Vec<_>>(),
+        next_cursor: next.map(String::from),
+    })
+}
+
+fn rows(el: &web_sys::HtmlElement, selector: &str) -> u32 {
+    el.query_selector_all(selector)
+        .map(|l| l.length())
+        .unwrap_or(0)
+}
+
+fn button_waits(el: &web_sys::HtmlElement) -> bool {
+    let b = find(el, ".load-more button");
+    b.has_attribute("disabled") || b.text_content().unwrap_or_default() == "Loading…"
+}
+
+/// `Paging` alone: a filter signal, the first page's cursor "c2", the
+/// later rows as list items.
+fn mount_paging(t: &Held, filter: RwSignal<u32>) -> (web_sys::HtmlElement, Box<dyn std::any::Any>) {
+    let el = container();
+    let t: Arc<dyn Transport> = Arc::new(t.clone());
+    let handle = mount_to(el.clone(), move || {
+        let (ctx, _) = provide_app_contexts(t);
+        ctx.sign_in(admin());
+        let paging = Paging::<Session>::new(filter, |f: &u32, cursor: &str| {
+            Fetch::Admin(format!("/api/audit/sessions?filter={f}&cursor={cursor}"))
+        });
+        view! {
+            <ul>
+                {move || paging.rows().into_iter().map(|s| view! { <li>{s.id}</li> }).collect_view()}
+            </ul>
+            {paging.load_more(Some("c2".into()), "sessions")}
+        }
+    });
+    (el, Box::new(handle))
+}
+
+#[wasm_bindgen_test]
+async fn paging_appends_later_pages_and_asks_for_the_latest_cursor() {
+    reset();
+    let t = Held::new(FakeTransport::new(|req| {
+        if req.path.ends_with("cursor=c2") {
+            ok(&sessions(&[101, 102], Some("c3")))
+        } else {
+            ok(&sessions(&[103], None))
+        }
+    }));
+    let filter = RwSignal::new(1u32);
+    let (el, _h) = mount_paging(&t, filter);
+    settle().await;
+
+    click(&el, ".load-more button");
+    settle().await;
+    assert_eq!(rows(&el, "li"), 2);
+    assert_eq!(
+        text_of(&el, ".load-more [role=status]"),
+        "2 more sessions loaded."
+    );
+
+    click(&el, ".load-more button");
+    settle().await;
+    assert_eq!(
+        t.later_pages(),
+        vec![
+            "/api/audit/sessions?filter=1&cursor=c2".to_string(),
+            "/api/audit/sessions?filter=1&cursor=c3".to_string(),
+        ],
+        "the first page's cursor until a later page brings its own"
+    );
+    assert_eq!(rows(&el, "li"), 3);
+    assert!(
+        el.query_selector(".load-more button")
+            .ok()
+            .flatten()
+            .is_none(),
+        "the last page has no next cursor"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn paging_drops_a_page_of_an_old_filter_and_frees_the_button() {
+    reset();
+    let t = Held::new(FakeTransport::new(|req| {
+        if req.path.contains("filter=1") {
+            ok(&sessions(&[101, 102], Some("c3")))
+        } else {
+            ok(&sessions(&[201], Some("d3")))
+        }
+    }));
+    let filter = RwSignal::new(1u32);
+    let (el, _h) = mount_paging(&t, filter);
+    settle().await;
+
+    t.hold();
+    click(&el, ".load-more button");
+    settle().await;
+    assert!(
+        button_waits(&el),
+        "no second request while one is on its way"
+    );
+
+    filter.set(2);
+    settle().await;
+    assert!(
+        !button_waits(&el),
+        "the new filter's list does not wait for the old filter's page"
+    );
+
+    t.release();
+    settle().await;
+    settle().await;
+    assert_eq!(rows(&el, "li"), 0, "the old filter's rows are dropped");
+    assert_eq!(text_of(&el, ".load-more [role=status]"), "");
+
+    click(&el, ".load-more button");
+    settle().await;
+    assert_eq!(rows(&el, "li"), 1);
+    assert_eq!(
+        t.later_pages().last().map(String::as_str),
+        Some("/api/audit/sessions?filter=2&cursor=c2")
+    );
+
+    // A new filter starts over from the first page's cursor.
+    filter.set(3);
+    settle().await;
+    assert_eq!(rows(&el, "li"), 0);
+    click(&el, ".load-more button");
+    settle().await;
+    assert_eq!(
+        t.later_pages().last().map(String::as_str),
+        Some("/api/audit/sessions?filter=3&cursor=c2")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn paging_shows_an_error_and_load_more_tries_again() {
+    reset();
+    // The first later page fails, the next ones arrive.
+    let fail_next = Arc::new(AtomicBool::new(true));
+    let t = Held::new(FakeTransport::new(move |_| {
+        if fail_next.swap(false, Ordering::SeqCst) {
+            Err(TransportError::Unreachable("offline".into()))
+        } else {
+            ok(&sessions(&[101], Some("c3")))
+        }
+    }));
+    let filter = RwSignal::new(1u32);
+    let (el, _h) = mount_paging(&t, filter);
+    settle().await;
+
+    click(&el, ".load-more button");
+    settle().await;
+    assert!(text_of(&el, ".error-panel").contains("could not be reached"));
+    assert!(!button_waits(&el));
+    assert_eq!(rows(&el, "li"), 0);
+
+    click(&el, ".load-more button");
+    settle().await;
+    assert_eq!(
+        t.later_pages(),
+        vec![
+            "/api/audit/sessions?filter=1&cursor=c2".to_string(),
+            "/api/audit/sessions?filter=1&cursor=c2".to_string(),
+        ],
+        "a retry asks for the same page"
+    );
+    assert!(el.query_selector(".error-panel").ok().flatten().is_none());
+    assert_eq!(rows(&el, "li"), 1);
+}
+
+fn choose(el: &web_sys::HtmlElement, selector: &str, value: &str) {
+    let select: web_sys::HtmlSelectElement = find(el, selector).unchecked_into();
+    select.set_value(value);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict("change", &init).expect("a change event");
+    select.dispatch_event(&ev).expect("dispatched");
+}
+
+fn run(id: i64) -> RunSummary {
+    RunSummary {
+        id,
+        assignment_id: 1,
+        assignment_name: "Nightly export".into(),
+        status: RunStatus::Succeeded,
+        trigger: RunTrigger::Schedule,
+        started_at: "2026-11-24T14:38:22Z".into(),
+        finished_at: None,
+        duration_ms: Some(1200),
+        summary: None,
+    }
+}
+
+fn runs(ids: &[i64], next: Option<&str>) -> String {
+    json(&RunsPage {
+        items: ids.iter().map(|&id| run(id)).collect(),
+        next_cursor: next.map(String::from),
+        daily: None,
+    })
+}
+
+/// Later rows of a list page: the second `tbody` of its table.
+const MORE_ROWS: &str = "table tbody:nth-of-type(2) tr";
+
+#[wasm_bindgen_test]
+async fn the_runs_page_drops_a_later_page_of_an_old_filter() {
+    reset();
+    let _at = At::go("/session/runs");
+    let session = json(&session_for(alice(), 7, 1800));
+    let t = Held::new(FakeTransport::new(move |req| {
+        let p = req.path.as_str();
+        if p == "/api/view/assignments" {
+            ok("[]")
+        } else if p == "/api/impersonations/7" {
+            ok(&session)
+        } else if p.contains("cursor=") {
+            ok(&runs(&[102, 103], None))
+        } else if p.contains("status=failed") {
+            ok(&runs(&[201], Some("f2")))
+        } else {
+            ok(&runs(&[101], Some("c2")))
+        }
+    }));
+    let el = container();
+    let arc: Arc<dyn Transport> = Arc::new(t.clone());
+    let _h = mount_to(el.clone(), move || {
+        let (ctx, _) = provide_app_contexts(arc);
+        ctx.sign_in(admin());
+        ctx.start(started(alice(), 7, 1800));
+        view! { <AppRouter /> }
+    });
+    settle().await;
+    settle().await;
+
+    t.hold();
+    click(&el, ".load-more button");
+    settle().await;
+    assert!(button_waits(&el));
+
+    choose(&el, "#filter-status", "failed");
+    settle().await;
+    settle().await;
+    assert!(!button_waits(&el), "the failed runs' list does not wait");
+
+    t.release();
+    settle().await;
+    settle().await;
+    assert_eq!(rows(&el, MORE_ROWS), 0, "all runs' page 2 is dropped");
+    assert_eq!(text_of(&el, ".load-more [role=status]"), "");
+
+    click(&el, ".load-more button");
+    settle().await;
+    assert_eq!(rows(&el, MORE_ROWS), 2);
+    let asked = t.later_pages();
+    assert_eq!(asked.len(), 2);
+    assert!(asked[0].ends_with("cursor=c2") && !asked[0].contains("status="));
+    assert!(asked[1].contains("status=failed") && asked[1].ends_with("cursor=f2"));
+}
+
+#[wasm_bindgen_test]
+async fn the_audit_page_drops_a_later_page_of_an_old_filter() {
+    reset();
+    let _at = At::go("/audit");
+    let t = Held::new(FakeTransport::new(|req| {
+        let p = req.path.as_str();
+        if p == "/api/audit/verify" {
+            ok(r#"{"ok":true,"events":3,"first_bad":null}"#)
+        } else if p.contains("cursor=") {
+            ok(&sessions(&[102, 103], None))
+        } else if p.contains("end_reason=expiry") {
+            ok(&sessions(&[201], Some("e2")))
+        } else {
+            ok(&sessions(&[101], Some("c2")))
+        }
+    }));
+    let el = container();
+    let arc: Arc<dyn Transport> = Arc::new(t.clone());
+    let _h = mount_to(el.clone(), move || {
+        let (ctx, _) = provide_app_contexts(arc);
+        ctx.sign_in(admin());
+        view! { <AppRouter /> }
+    });
+    settle().await;
+    settle().await;
+
+    t.hold();
+    click(&el, ".load-more button");
+    settle().await;
+    assert!(button_waits(&el));
+
+    choose(&el, "#audit-ended", "expiry");
+    settle().await;
+    settle().await;
+    assert!(
+        !button_waits(&el),
+        "the expired sessions' list does not wait"
+    );
+
+    t.release();
+    settle().await;
+    settle().await;
+    assert_eq!(rows(&el, MORE_ROWS), 0, "all sessions' page 2 is dropped");
+
+    click(&el, ".load-more button");
+    settle().await;
+    assert_eq!(rows(&el, MORE_ROWS), 2);
+    let asked = t.later_pages();
+    assert_eq!(asked.len(), 2);
+    assert!(asked[0].ends_with("cursor=c2") && !asked[0].contains("end_reason="));
+    assert!(asked[1].contains("end_reason=expiry") && asked[1].ends_with("cursor=e2"));
 }

@@ -4,7 +4,6 @@
 use leptos::{mount::mount_to, prelude::*};
 use viewas::{app::AppRouter, provide_app_contexts, session::AuthInfo};
 use viewas_api::{EndReason, SessionStatus};
-use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use crate::support::*;
@@ -13,31 +12,6 @@ fn pathname() -> String {
     web_sys::window()
         .and_then(|w| w.location().pathname().ok())
         .unwrap_or_default()
-}
-
-/// Sets the address the router starts from; restores the old one on drop.
-struct At(String);
-
-impl At {
-    fn go(path: &str) -> At {
-        let old = web_sys::window()
-            .and_then(|w| w.location().href().ok())
-            .unwrap_or_else(|| "/".into());
-        set_url(path);
-        At(old)
-    }
-}
-
-impl Drop for At {
-    fn drop(&mut self) {
-        set_url(&self.0);
-    }
-}
-
-fn set_url(url: &str) {
-    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(url));
-    }
 }
 
 fn server() -> FakeTransport {

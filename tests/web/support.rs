@@ -11,7 +11,7 @@ use viewas_api::{
     NotifyPolicy, Org, Person, ReasonCategory, Role, Session, SessionStatus, StartedImpersonation,
     User,
 };
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 
 type Responder = dyn Fn(&HttpRequest) -> Result<HttpResponse, TransportError> + Send + Sync;
 
@@ -260,4 +260,29 @@ pub fn find(root: &web_sys::HtmlElement, selector: &str) -> web_sys::HtmlElement
         .flatten()
         .unwrap_or_else(|| panic!("no {selector} in {}", root.inner_html()))
         .unchecked_into()
+}
+
+/// Sets the address the router starts from; restores the old one on drop.
+pub struct At(String);
+
+impl At {
+    pub fn go(path: &str) -> At {
+        let old = web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .unwrap_or_else(|| "/".into());
+        set_url(path);
+        At(old)
+    }
+}
+
+impl Drop for At {
+    fn drop(&mut self) {
+        set_url(&self.0);
+    }
+}
+
+pub fn set_url(url: &str) {
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(url));
+    }
 }
