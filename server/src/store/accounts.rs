@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use viewas_api::Role;
 
-use super::rows::{account_from_row, role_str, Account, ACCOUNT_COLS};
+use super::rows::{account_from_row, first_rows, role_str, Account, ACCOUNT_COLS, ROW_CAP};
 use super::DbResult;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,16 +153,15 @@ pub fn search(
                 OR lower(o.name) LIKE ?1 ESCAPE '\\') \
            AND (?2 IS NULL OR u.org_id IN (SELECT value FROM json_each(?2))) \
            AND (?3 IS NULL OR u.name > ?3 OR (u.name = ?3 AND u.id > ?4)) \
-         ORDER BY u.name, u.id LIMIT ?5"
+         ORDER BY u.name, u.id LIMIT {ROW_CAP}"
     );
     let mut st = conn.prepare_cached(&sql)?;
-    let rows = st
-        .query_map(
-            params![pattern, org_filter, after_name, after_id, limit],
-            account_from_row,
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    first_rows(
+        &mut st,
+        params![pattern, org_filter, after_name, after_id],
+        limit,
+        account_from_row,
+    )
 }
 
 fn escape_like(s: &str) -> String {

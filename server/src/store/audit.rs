@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use viewas_api::{AuditEvent, VerifyResult};
 
+use super::rows::{first_rows, ROW_CAP};
 use super::DbResult;
 use crate::clock::rfc3339;
 
@@ -201,11 +202,8 @@ pub fn events(
 ) -> DbResult<Vec<AuditEvent>> {
     let mut st = conn.prepare_cached(&format!(
         "SELECT {COLS} FROM audit_events WHERE (?1 IS NULL OR session_id = ?1) AND id > ?2 \
-         ORDER BY id LIMIT ?3"
+         ORDER BY id LIMIT {ROW_CAP}"
     ))?;
-    let out = st
-        .query_map(params![session_id, after_id, limit], raw)?
-        .map(|r| r.map(Raw::into_event))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(out)
+    let out = first_rows(&mut st, params![session_id, after_id], limit, raw)?;
+    Ok(out.into_iter().map(Raw::into_event).collect())
 }

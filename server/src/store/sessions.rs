@@ -8,8 +8,8 @@ use viewas_api::{AccessHistoryItem, EndReason, Note, ReasonCategory, Session, Se
 use super::accounts::{self, TokenKind};
 use super::audit::{self, NewEvent};
 use super::rows::{
-    account_by_id, client_orgs, session_by_id, session_from_row, Account, SessionRow, Word,
-    SESSION_COLS,
+    account_by_id, client_orgs, first_rows, session_by_id, session_from_row, Account, SessionRow,
+    Word, ROW_CAP, SESSION_COLS,
 };
 use super::{DbError, DbResult};
 use crate::clock::rfc3339;
@@ -378,24 +378,22 @@ pub fn list(conn: &Connection, f: &SessionFilter) -> DbResult<Vec<SessionRow>> {
          WHERE (?1 IS NULL OR s.impersonator_id = ?1) AND (?2 IS NULL OR s.target_id = ?2) \
            AND (?3 IS NULL OR s.started_at >= ?3) AND (?4 IS NULL OR s.started_at < ?4) \
            AND (?5 IS NULL OR s.end_reason = ?5) AND (?6 IS NULL OR s.id < ?6) \
-         ORDER BY s.id DESC LIMIT ?7"
+         ORDER BY s.id DESC LIMIT {ROW_CAP}"
     );
     let mut st = conn.prepare_cached(&sql)?;
-    let rows = st
-        .query_map(
-            params![
-                f.impersonator,
-                f.target,
-                f.from,
-                f.to,
-                f.end_reason.map(|r| r.as_str()),
-                f.before_id,
-                f.limit
-            ],
-            session_from_row,
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    first_rows(
+        &mut st,
+        params![
+            f.impersonator,
+            f.target,
+            f.from,
+            f.to,
+            f.end_reason.map(|r| r.as_str()),
+            f.before_id
+        ],
+        f.limit,
+        session_from_row,
+    )
 }
 
 /// Sessions on a user's account they were told about (policy `notify` at

@@ -11,7 +11,7 @@ use viewas_api::{
     RunTrigger, ViewRouteId, Workspace,
 };
 
-use super::rows::Word;
+use super::rows::{first_rows, Word, ROW_CAP};
 use super::DbResult;
 use crate::clock::{day_string, rfc3339};
 
@@ -189,6 +189,37 @@ pub fn runs(
     scope: &ViewScope,
     f: &RunFilter,
 ) -> DbResult<(Vec<RunSummary>, Option<RunKey>)> {
+    let (sql, args) = runs_query(scope, f);
+    // At most 16 shapes of this statement; the reader connections' statement
+    // cache holds them all.
+    let mut st = conn.prepare_cached(&sql)?;
+    let mut keys = Vec::new();
+    let mut items = first_rows(
+        &mut st,
+        rusqlite::params_from_iter(args),
+        f.limit + 1,
+        |r| {
+            let started: i64 = r.get(5)?;
+            Ok((run_summary(r)?, started))
+        },
+    )?
+    .into_iter()
+    .map(|(s, started)| {
+        keys.push((started, s.id));
+        s
+    })
+    .collect::<Vec<_>>();
+    let next = if items.len() as i64 > f.limit {
+        items.truncate(f.limit as usize);
+        keys.get(f.limit as usize - 1).copied()
+    } else {
+        None
+    };
+    Ok((items, next))
+}
+
+/// The SQL of [`runs`] for this filter, and its arguments.
+fn runs_query(scope: &ViewScope, f: &RunFilter) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
     let mut sql = format!(
         "SELECT {RUN_COLS} FROM runs r JOIN assignments a ON a.id = r.assignment_id \
@@ -212,31 +243,10 @@ pub fn runs(
         args.push(Value::Integer(t));
         args.push(Value::Integer(id));
     }
-    sql.push_str(" ORDER BY r.started_at DESC, r.id DESC LIMIT ?");
-    args.push(Value::Integer(f.limit + 1));
-    // At most 16 shapes of this statement; the reader connections' statement
-    // cache holds them all.
-    let mut st = conn.prepare_cached(&sql)?;
-    let mut keys = Vec::new();
-    let mut items = st
-        .query_map(rusqlite::params_from_iter(args), |r| {
-            let started: i64 = r.get(5)?;
-            Ok((run_summary(r)?, started))
-        })?
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .map(|(s, started)| {
-            keys.push((started, s.id));
-            s
-        })
-        .collect::<Vec<_>>();
-    let next = if items.len() as i64 > f.limit {
-        items.truncate(f.limit as usize);
-        keys.get(f.limit as usize - 1).copied()
-    } else {
-        None
-    };
-    Ok((items, next))
+    sql.push_str(&format!(
+        " ORDER BY r.started_at DESC, r.id DESC LIMIT {ROW_CAP}"
+    ));
+    (sql, args)
 }
 
 /// Succeeded and failed runs per UTC day over the 30 days up to `now`, for
@@ -370,4 +380,53 @@ pub fn workspace(conn: &Connection, scope: &ViewScope) -> DbResult<Option<Worksp
         members,
         connections,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::StatementStatus;
+
+    /// Every filter shape of the runs page keeps its prepared plan from one
+    /// run to the next, whatever the page size: SQLite is not made to
+    /// prepare it again (a bound `LIMIT ?` did, on every request).
+    #[test]
+    fn runs_statements_are_prepared_once_per_shape() {
+        let conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::migrate(&conn).unwrap();
+        let scope = ViewScope {
+            session_id: 1,
+            impersonator_id: 1,
+            target_user_id: 2,
+            org_id: 1,
+            route: ViewRouteId::Runs,
+        };
+        for shape in 0..16u8 {
+            let bit = |b: u8| shape & (1 << b) != 0;
+            for limit in [50, 20, 200] {
+                let f = RunFilter {
+                    assignment_id: bit(0).then_some(3),
+                    status: bit(1).then_some(RunStatus::Failed),
+                    before: bit(2).then_some(1_700_000_000),
+                    after: bit(3).then_some((1_700_000_000, 9)),
+                    limit,
+                };
+                runs(&conn, &scope, &f).unwrap();
+            }
+            let f = RunFilter {
+                assignment_id: bit(0).then_some(3),
+                status: bit(1).then_some(RunStatus::Failed),
+                before: bit(2).then_some(1),
+                after: bit(3).then_some((1, 1)),
+                limit: 1,
+            };
+            let (sql, _) = runs_query(&scope, &f);
+            let st = conn.prepare_cached(&sql).unwrap();
+            assert_eq!(
+                st.get_status(StatementStatus::RePrepare),
+                0,
+                "shape {shape} was prepared again: {sql}"
+            );
+        }
+    }
 }
