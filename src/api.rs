@@ -119,12 +119,12 @@ impl Transport for FetchTransport {
                     .body(body),
                 None => builder.build(),
             }
-            .map_err(|e| TransportError::Unreachable(e.to_string()))?;
+            .map_err(unreachable)?;
             let response = request.send().await.map_err(|e| {
                 if timed_out.get() {
                     TransportError::Timeout
                 } else {
-                    TransportError::Unreachable(e.to_string())
+                    unreachable(e)
                 }
             })?;
             let status = response.status();
@@ -132,6 +132,17 @@ impl Transport for FetchTransport {
             Ok(HttpResponse { status, body })
         })
     }
+}
+
+/// A failed fetch as text. Not through `gloo_net::Error`'s `Display`: that
+/// formats a serde_json variant too (leptos_router turns on gloo-net's
+/// `json`), which alone kept serde_json's error messages in the wasm.
+fn unreachable(e: gloo_net::Error) -> TransportError {
+    TransportError::Unreachable(match e {
+        gloo_net::Error::JsError(js) => js.to_string(),
+        gloo_net::Error::GlooError(s) => s,
+        _ => String::new(),
+    })
 }
 
 /// Why the request guard stopped a request before it left the browser.
