@@ -352,3 +352,27 @@ async fn a_check_that_finds_an_exit_tells_exit() {
     api.check_session().await;
     assert_eq!(ctx.ended_untracked().map(|e| e.cause), Some(EndCause::Exit));
 }
+
+#[wasm_bindgen_test]
+fn the_ended_session_keeps_its_notes_in_the_order_written() {
+    reset();
+    let t = FakeTransport::unreachable();
+    let (_h, ctx, _) = contexts(&t);
+    ctx.start(started(alice(), 7, 1800));
+    let mut server = session_for(alice(), 7, 1800);
+    server.notes = [5, 2, 9, 1, 2]
+        .into_iter()
+        .map(|id| viewas_api::Note {
+            id,
+            session_id: 7,
+            text: format!("note {id}"),
+            created_at: iso(js_sys::Date::now()),
+        })
+        .collect();
+    ctx.end_local(EndCause::Exit, Some(server));
+    let ids: Vec<i64> = ctx
+        .ended_untracked()
+        .map(|e| e.session.notes.iter().map(|n| n.id).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, vec![1, 2, 2, 5, 9]);
+}
