@@ -2,8 +2,6 @@
 //! scopes them), filters, one session's events in order, and whether the
 //! hash chain verifies, said plainly.
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 use viewas_api::{
     AuditEvent, EndReason, ErrorCode, Id, Page, Session, SessionStatus, VerifyResult,
@@ -92,8 +90,8 @@ pub fn AuditPage() -> impl IntoView {
     let filters = RwSignal::new(AuditFilters::default());
     let selected = RwSignal::new(None::<Id>);
     // People seen in the results, for the filter lists.
-    let impersonators = RwSignal::new(BTreeMap::<Id, String>::new());
-    let targets = RwSignal::new(BTreeMap::<Id, String>::new());
+    let impersonators = RwSignal::new(People::new());
+    let targets = RwSignal::new(People::new());
 
     let verify = api.resource(|| Some(Fetch::Admin(admin_path::audit_verify())));
     let first_page = api.resource(move || {
@@ -107,12 +105,12 @@ pub fn AuditPage() -> impl IntoView {
     let remember = move |items: &[Session]| {
         impersonators.update(|m| {
             for s in items {
-                m.insert(s.impersonator.id, s.impersonator.name.clone());
+                meet(m, s.impersonator.id, &s.impersonator.name);
             }
         });
         targets.update(|m| {
             for s in items {
-                m.insert(s.target.id, s.target.name.clone());
+                meet(m, s.target.id, &s.target.name);
             }
         });
     };
@@ -317,12 +315,24 @@ fn SessionEvents(id: Id, tz: String) -> impl IntoView {
     }
 }
 
+/// People by id, in id order. A sorted `Vec` rather than a `BTreeMap`: the
+/// lists are short, and the map's code costs about 4 KB of wasm.
+type People = Vec<(Id, String)>;
+
+/// Adds a person to `people`, or renames them.
+fn meet(people: &mut People, id: Id, name: &str) {
+    match people.binary_search_by_key(&id, |(p, _)| *p) {
+        Ok(i) => people[i].1 = name.to_string(),
+        Err(i) => people.insert(i, (id, name.to_string())),
+    }
+}
+
 /// A list of the people seen so far in the results, to filter by one.
 #[component]
 fn PersonFilter(
     id: &'static str,
     label: &'static str,
-    people: RwSignal<BTreeMap<Id, String>>,
+    people: RwSignal<People>,
     chosen: Signal<Option<Id>>,
     on_choose: Callback<Option<Id>>,
 ) -> impl IntoView {

@@ -488,3 +488,76 @@ async fn the_audit_page_drops_a_later_page_of_an_old_filter() {
     assert!(asked[0].ends_with("cursor=c2") && !asked[0].contains("end_reason="));
     assert!(asked[1].contains("end_reason=expiry") && asked[1].ends_with("cursor=e2"));
 }
+
+fn session_of(id: i64, target_id: i64, target_name: &str) -> Session {
+    let mut target = alice();
+    target.id = target_id;
+    target.name = target_name.into();
+    session_for(target, id, 600)
+}
+
+#[wasm_bindgen_test]
+async fn the_audit_page_lists_the_people_of_every_page_once_in_id_order() {
+    reset();
+    let _at = At::go("/audit");
+    let first = json(&Page {
+        items: vec![session_of(101, 30, "Zed"), session_of(102, 12, "Bea")],
+        next_cursor: Some("c2".to_string()),
+    });
+    let later = json(&Page {
+        items: vec![session_of(103, 20, "Cy"), session_of(104, 12, "Bea Q.")],
+        next_cursor: None,
+    });
+    let t = FakeTransport::new(move |req| {
+        let p = req.path.as_str();
+        if p == "/api/audit/verify" {
+            ok(r#"{"ok":true,"events":3,"first_bad":null}"#)
+        } else if p.contains("cursor=") {
+            ok(&later)
+        } else {
+            ok(&first)
+        }
+    });
+    let el = container();
+    let arc = t.arc();
+    let _h = mount_to(el.clone(), move || {
+        let (ctx, _) = provide_app_contexts(arc);
+        ctx.sign_in(admin());
+        view! { <AppRouter /> }
+    });
+    settle().await;
+    settle().await;
+    let people = |el: &web_sys::HtmlElement| -> Vec<(String, String)> {
+        let list = el
+            .query_selector_all("#audit-user option")
+            .expect("options");
+        (0..list.length())
+            .filter_map(|i| list.item(i))
+            .map(|o| {
+                let o: web_sys::HtmlElement = o.unchecked_into();
+                (
+                    o.get_attribute("value").unwrap_or_default(),
+                    o.text_content().unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let pair = |v: &str, t: &str| (v.to_string(), t.to_string());
+    assert_eq!(
+        people(&el),
+        vec![pair("", "Anyone"), pair("12", "Bea"), pair("30", "Zed")]
+    );
+
+    click(&el, ".load-more button");
+    settle().await;
+    assert_eq!(
+        people(&el),
+        vec![
+            pair("", "Anyone"),
+            pair("12", "Bea Q."),
+            pair("20", "Cy"),
+            pair("30", "Zed"),
+        ],
+        "later pages add their people; a person seen again keeps one entry"
+    );
+}
