@@ -1,7 +1,7 @@
 //! Times in a given IANA time zone through the browser's `Intl.DateTimeFormat`
 //! (no hand-written zone table), and small duration helpers.
 
-use std::{cell::RefCell, collections::HashMap};
+use std::cell::RefCell;
 
 use js_sys::{Array, Date, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -18,9 +18,13 @@ pub enum Style {
     Date,
 }
 
+/// A formatter made for a zone and style: `None` when the zone is unknown.
+type Cached = ((String, Style), Option<Function>);
+
 thread_local! {
-    static FORMATTERS: RefCell<HashMap<(String, Style), Option<Function>>> =
-        RefCell::new(HashMap::new());
+    // A list rather than a `HashMap`: a page knows a few zones, and the map
+    // brought its own hashing code into the wasm.
+    static FORMATTERS: RefCell<Vec<Cached>> = const { RefCell::new(Vec::new()) };
 }
 
 fn set(o: &Object, k: &str, v: &str) {
@@ -69,11 +73,13 @@ pub fn is_known_zone(tz: &str) -> bool {
 
 fn formatter(tz: &str, style: Style) -> Option<Function> {
     FORMATTERS.with(|cache| {
-        cache
-            .borrow_mut()
-            .entry((tz.to_string(), style))
-            .or_insert_with(|| make_formatter(tz, style))
-            .clone()
+        let mut cache = cache.borrow_mut();
+        if let Some((_, f)) = cache.iter().find(|((z, s), _)| z == tz && *s == style) {
+            return f.clone();
+        }
+        let f = make_formatter(tz, style);
+        cache.push(((tz.to_string(), style), f.clone()));
+        f
     })
 }
 
