@@ -13,66 +13,15 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use axum::Router;
 use common::*;
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
-use viewas_server::store::Store;
 
 const VIEW: &str = "/api/view/runs?limit=5";
-
-/// One request on its own task: (status, body).
-fn spawn_call(
-    router: &Router,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> JoinHandle<(StatusCode, Value)> {
-    let req = request(method, path, Some(token), body);
-    let router = router.clone();
-    tokio::spawn(async move {
-        let r = send_to(router, req).await;
-        (r.status, r.body)
-    })
-}
-
-/// Occupies the writer until the returned sender is dropped or used.
-async fn hold_writer(store: &Store) -> (mpsc::Sender<()>, JoinHandle<()>) {
-    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let store = store.clone();
-    let job = tokio::spawn(async move {
-        store
-            .write(move |_| {
-                let _ = started_tx.send(());
-                let _ = release_rx.recv();
-                Ok(())
-            })
-            .await
-            .unwrap();
-    });
-    started_rx.await.unwrap();
-    (release_tx, job)
-}
-
-/// Waits until `n` writes are queued or running (the requests reached the
-/// writer), failing after 10 s.
-async fn until_pending(store: &Store, n: u64) {
-    let start = Instant::now();
-    while store.pending_writes() < n {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "only {} of {n} writes reached the writer",
-            store.pending_writes()
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
 
 /// The session's audit events in chain order: (id, kind, status).
 fn chain(t: &TestApp, session_id: i64) -> Vec<(i64, String, Option<i64>)> {

@@ -85,8 +85,11 @@ async fn apply(
     let out = state
         .store
         .write(move |c| {
+            if let Err(refused) = me.recheck(c, now, &[Role::Admin])? {
+                return Ok(Err(refused));
+            }
             if account_by_id(c, id)?.is_none() {
-                return Ok(None);
+                return Ok(Ok(None));
             }
             let action = match change {
                 Change::Disable => {
@@ -121,13 +124,13 @@ async fn apply(
             )?;
             let account = account_by_id(c, id)?
                 .ok_or_else(|| crate::store::DbError::Other("user vanished".into()))?;
-            Ok(Some(AdminChange {
+            Ok(Ok(Some(AdminChange {
                 user: account.to_user(),
                 disabled: account.disabled,
                 sessions_ended: ended,
-            }))
+            })))
         })
-        .await?
+        .await??
         .ok_or(AppError::NotFound)?;
     Ok(axum::Json(out))
 }

@@ -12,16 +12,41 @@ use viewas_api::Role;
 
 use super::{AppError, AppState};
 use crate::auth::{secret_matches, split_token};
-use crate::store::accounts::TokenKind;
+use crate::store::accounts::{self, TokenKind};
 use crate::store::rows::{Account, SessionRow};
 use crate::store::sessions;
 use crate::store::view::ViewScope;
+use crate::store::DbResult;
 
 /// A signed-in account (login token).
 #[derive(Debug, Clone)]
 pub struct LoginUser {
     pub token_id: i64,
     pub account: Account,
+}
+
+impl LoginUser {
+    /// For the first line of a write made on this caller's behalf: reads
+    /// the sign-in again, in the writer's transaction. The token was
+    /// resolved (from the token cache) before the request queued for the
+    /// writer; a disabling, a role change or a sign-out committed in the
+    /// meantime is seen here, so the trail never shows this caller acting
+    /// after it. Err: 401 `unauthorized` if the sign-in no longer holds,
+    /// 403 `not_allowed` if the role is no longer one of `roles`.
+    pub fn recheck(
+        &self,
+        c: &rusqlite::Connection,
+        now: i64,
+        roles: &[Role],
+    ) -> DbResult<Result<(), AppError>> {
+        Ok(match accounts::login_role(c, self.token_id, now)? {
+            None => Err(AppError::Unauthorized),
+            Some(role) if !roles.contains(&role) => Err(AppError::not_allowed(
+                "Your role no longer allows this; sign in again",
+            )),
+            Some(_) => Ok(()),
+        })
+    }
 }
 
 /// The bearer of a valid token.

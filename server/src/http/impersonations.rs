@@ -265,19 +265,26 @@ async fn add_note(
         )));
     }
     let now = state.now();
-    let by_token = matches!(caller, Caller::Impersonation { .. });
     let note = state
         .store
         .write(move |c| {
-            // Checked again on the writer: an Exit or revocation may have
-            // been committed since the check above.
-            if by_token && !sessions::settle(c, row.id, now)?.is_some_and(|s| s.is_active()) {
-                return Ok(None);
+            // Checked again on the writer: an Exit, a revocation or a
+            // disabling may have been committed since the checks above.
+            match &caller {
+                Caller::Impersonation { .. } => {
+                    if !sessions::settle(c, row.id, now)?.is_some_and(|s| s.is_active()) {
+                        return Ok(Err(AppError::SessionEnded));
+                    }
+                }
+                Caller::Login(u) => {
+                    if let Err(refused) = u.recheck(c, now, &[Role::Admin, Role::Partner])? {
+                        return Ok(Err(refused));
+                    }
+                }
             }
-            sessions::add_note(c, &row, actor_id, &text, now).map(Some)
+            sessions::add_note(c, &row, actor_id, &text, now).map(Ok)
         })
-        .await?
-        .ok_or(AppError::SessionEnded)?;
+        .await??;
     Ok((StatusCode::CREATED, axum::Json(note)))
 }
 
@@ -306,10 +313,21 @@ async fn export(
         (Access::Reader, Caller::Login(u)) => u.account.id,
         _ => return Err(AppError::not_allowed("This is not your session")),
     };
+    // An administrator reading another's session needs to still be one.
+    let roles: &'static [Role] = match access {
+        Access::Owner { .. } => &[Role::Admin, Role::Partner],
+        Access::Reader => &[Role::Admin],
+    };
+    let Caller::Login(me) = caller else {
+        return Err(AppError::not_allowed("This is not your session"));
+    };
     let now = state.now();
     let export = state
         .store
         .write(move |c| {
+            if let Err(refused) = me.recheck(c, now, roles)? {
+                return Ok(Err(refused));
+            }
             audit::append(
                 c,
                 &NewEvent {
@@ -323,11 +341,11 @@ async fn export(
             )?;
             let row = sessions::settle(c, id, now)?
                 .ok_or_else(|| crate::store::DbError::Other("session vanished".into()))?;
-            Ok(SessionExport {
+            Ok(Ok(SessionExport {
                 session: sessions::to_wire(c, &row, now)?,
                 events: audit::events(c, Some(id), 0, 10_000)?,
-            })
+            }))
         })
-        .await?;
+        .await??;
     Ok(axum::Json(export))
 }

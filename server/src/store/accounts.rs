@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use viewas_api::Role;
 
-use super::rows::{account_from_row, first_rows, role_str, Account, ACCOUNT_COLS, ROW_CAP};
+use super::rows::{account_from_row, first_rows, role_str, Account, Word, ACCOUNT_COLS, ROW_CAP};
 use super::DbResult;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,4 +173,19 @@ fn escape_like(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The role of the account behind login token `token_id` as it stands now,
+/// if the token still holds: a login token, not revoked, not expired, its
+/// account enabled. None otherwise.
+pub fn login_role(conn: &Connection, token_id: i64, now: i64) -> DbResult<Option<Role>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT u.role FROM tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.id = ?1 AND t.kind = 'login' AND t.revoked_at IS NULL \
+               AND t.expires_at > ?2 AND u.disabled = 0",
+        )?
+        .query_row(params![token_id, now], |r| r.get::<_, Word<Role>>(0))
+        .optional()?
+        .map(|w| w.0))
 }

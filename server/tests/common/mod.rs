@@ -2,13 +2,15 @@
 //! clock, and helpers that speak the contract through `app(state).oneshot`.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::Value;
+use tokio::task::JoinHandle;
 use tower::ServiceExt;
 use viewas_server::clock::ManualClock;
 use viewas_server::seed::SeedSize;
@@ -307,4 +309,57 @@ pub fn secrets(db: &rusqlite::Connection) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+// Races against the single writer, set up deterministically: a job holds the
+// writer while requests queue behind it (`Store::pending_writes` tells when
+// each has reached the queue), then the writer goes.
+
+/// One request on its own task: (status, body).
+pub fn spawn_call(
+    router: &Router,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> JoinHandle<(StatusCode, Value)> {
+    let req = request(method, path, Some(token), body);
+    let router = router.clone();
+    tokio::spawn(async move {
+        let r = send_to(router, req).await;
+        (r.status, r.body)
+    })
+}
+
+/// Occupies the writer until the returned sender is dropped or used.
+pub async fn hold_writer(store: &Store) -> (mpsc::Sender<()>, JoinHandle<()>) {
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let store = store.clone();
+    let job = tokio::spawn(async move {
+        store
+            .write(move |_| {
+                let _ = started_tx.send(());
+                let _ = release_rx.recv();
+                Ok(())
+            })
+            .await
+            .unwrap();
+    });
+    started_rx.await.unwrap();
+    (release_tx, job)
+}
+
+/// Waits until `n` writes are queued or running (the requests reached the
+/// writer), failing after 10 s.
+pub async fn until_pending(store: &Store, n: u64) {
+    let start = Instant::now();
+    while store.pending_writes() < n {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "only {} of {n} writes reached the writer",
+            store.pending_writes()
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
