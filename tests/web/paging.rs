@@ -381,6 +381,63 @@ fn runs(ids: &[i64], next: Option<&str>) -> String {
 /// Later rows of a list page: the second `tbody` of its table.
 const MORE_ROWS: &str = "table tbody:nth-of-type(2) tr";
 
+/// A list page's filter, as the runs and audit pages name it: the select,
+/// the value chosen, and the query parameter it becomes.
+struct Filter {
+    select: &'static str,
+    value: &'static str,
+    param: &'static str,
+}
+
+/// The script both list pages follow: "Load more" is held; the filter
+/// changes; the button is free at once; the old filter's page lands and is
+/// dropped; "Load more" then asks for the new filter's own next page.
+/// The transport answers a later page with two rows, the first page of the
+/// list with cursor "c2", and the first page of `filter` with cursor "f2".
+async fn drops_a_later_page_of_an_old_filter(t: Held, in_session: bool, filter: Filter) {
+    let el = container();
+    let arc: Arc<dyn Transport> = Arc::new(t.clone());
+    let _h = mount_to(el.clone(), move || {
+        let (ctx, _) = provide_app_contexts(arc);
+        ctx.sign_in(admin());
+        if in_session {
+            ctx.start(started(alice(), 7, 1800));
+        }
+        view! { <AppRouter /> }
+    });
+    settle().await;
+    settle().await;
+
+    t.hold();
+    click(&el, ".load-more button");
+    settle().await;
+    assert!(button_waits(&el));
+
+    choose(&el, filter.select, filter.value);
+    settle().await;
+    settle().await;
+    assert!(!button_waits(&el), "the new filter's list does not wait");
+
+    t.release();
+    settle().await;
+    settle().await;
+    assert_eq!(
+        rows(&el, MORE_ROWS),
+        0,
+        "the old filter's page 2 is dropped"
+    );
+    assert_eq!(text_of(&el, ".load-more [role=status]"), "");
+
+    click(&el, ".load-more button");
+    settle().await;
+    assert_eq!(rows(&el, MORE_ROWS), 2);
+    let asked = t.later_pages();
+    assert_eq!(asked.len(), 2);
+    let chosen = format!("{}={}", filter.param, filter.value);
+    assert!(asked[0].ends_with("cursor=c2") && !asked[0].contains(filter.param));
+    assert!(asked[1].contains(&chosen) && asked[1].ends_with("cursor=f2"));
+}
+
 #[wasm_bindgen_test]
 async fn the_runs_page_drops_a_later_page_of_an_old_filter() {
     reset();
@@ -400,40 +457,12 @@ async fn the_runs_page_drops_a_later_page_of_an_old_filter() {
             ok(&runs(&[101], Some("c2")))
         }
     }));
-    let el = container();
-    let arc: Arc<dyn Transport> = Arc::new(t.clone());
-    let _h = mount_to(el.clone(), move || {
-        let (ctx, _) = provide_app_contexts(arc);
-        ctx.sign_in(admin());
-        ctx.start(started(alice(), 7, 1800));
-        view! { <AppRouter /> }
-    });
-    settle().await;
-    settle().await;
-
-    t.hold();
-    click(&el, ".load-more button");
-    settle().await;
-    assert!(button_waits(&el));
-
-    choose(&el, "#filter-status", "failed");
-    settle().await;
-    settle().await;
-    assert!(!button_waits(&el), "the failed runs' list does not wait");
-
-    t.release();
-    settle().await;
-    settle().await;
-    assert_eq!(rows(&el, MORE_ROWS), 0, "all runs' page 2 is dropped");
-    assert_eq!(text_of(&el, ".load-more [role=status]"), "");
-
-    click(&el, ".load-more button");
-    settle().await;
-    assert_eq!(rows(&el, MORE_ROWS), 2);
-    let asked = t.later_pages();
-    assert_eq!(asked.len(), 2);
-    assert!(asked[0].ends_with("cursor=c2") && !asked[0].contains("status="));
-    assert!(asked[1].contains("status=failed") && asked[1].ends_with("cursor=f2"));
+    let status = Filter {
+        select: "#filter-status",
+        value: "failed",
+        param: "status",
+    };
+    drops_a_later_page_of_an_old_filter(t, true, status).await;
 }
 
 #[wasm_bindgen_test]
@@ -447,46 +476,17 @@ async fn the_audit_page_drops_a_later_page_of_an_old_filter() {
         } else if p.contains("cursor=") {
             ok(&sessions(&[102, 103], None))
         } else if p.contains("end_reason=expiry") {
-            ok(&sessions(&[201], Some("e2")))
+            ok(&sessions(&[201], Some("f2")))
         } else {
             ok(&sessions(&[101], Some("c2")))
         }
     }));
-    let el = container();
-    let arc: Arc<dyn Transport> = Arc::new(t.clone());
-    let _h = mount_to(el.clone(), move || {
-        let (ctx, _) = provide_app_contexts(arc);
-        ctx.sign_in(admin());
-        view! { <AppRouter /> }
-    });
-    settle().await;
-    settle().await;
-
-    t.hold();
-    click(&el, ".load-more button");
-    settle().await;
-    assert!(button_waits(&el));
-
-    choose(&el, "#audit-ended", "expiry");
-    settle().await;
-    settle().await;
-    assert!(
-        !button_waits(&el),
-        "the expired sessions' list does not wait"
-    );
-
-    t.release();
-    settle().await;
-    settle().await;
-    assert_eq!(rows(&el, MORE_ROWS), 0, "all sessions' page 2 is dropped");
-
-    click(&el, ".load-more button");
-    settle().await;
-    assert_eq!(rows(&el, MORE_ROWS), 2);
-    let asked = t.later_pages();
-    assert_eq!(asked.len(), 2);
-    assert!(asked[0].ends_with("cursor=c2") && !asked[0].contains("end_reason="));
-    assert!(asked[1].contains("end_reason=expiry") && asked[1].ends_with("cursor=e2"));
+    let ended = Filter {
+        select: "#audit-ended",
+        value: "expiry",
+        param: "end_reason",
+    };
+    drops_a_later_page_of_an_old_filter(t, false, ended).await;
 }
 
 fn session_of(id: i64, target_id: i64, target_name: &str) -> Session {
