@@ -295,14 +295,20 @@ async fn runs_filters_and_the_daily_chart() {
         items.len() as i64,
         t.count(&format!("SELECT COUNT(*) FROM runs WHERE owner_id = {alice} AND assignment_id = {asg} AND status = 'failed'"))
     );
+    // The chart follows both filters: that assignment's failed runs only.
+    let since = (T0.div_euclid(86_400) - 29) * 86_400;
+    let daily = r.body["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 30);
+    assert!(daily.iter().all(|d| d["succeeded"] == 0), "{daily:?}");
+    let failed: i64 = daily.iter().map(|d| d["failed"].as_i64().unwrap()).sum();
+    assert_eq!(failed, t.count(&format!("SELECT COUNT(*) FROM runs WHERE owner_id = {alice} AND assignment_id = {asg} AND status = 'failed' AND started_at >= {since}")));
+    assert!(failed > 0);
 
     let r = t.get("/api/view/runs", &imp).await;
     let daily = r.body["daily"].as_array().unwrap();
     assert_eq!(daily.len(), 30);
-    let first_day = T0.div_euclid(86_400) - 29;
     let ok: i64 = daily.iter().map(|d| d["succeeded"].as_i64().unwrap()).sum();
     let failed: i64 = daily.iter().map(|d| d["failed"].as_i64().unwrap()).sum();
-    let since = first_day * 86_400;
     assert_eq!(ok, t.count(&format!("SELECT COUNT(*) FROM runs WHERE owner_id = {alice} AND status = 'succeeded' AND started_at >= {since}")));
     assert_eq!(failed, t.count(&format!("SELECT COUNT(*) FROM runs WHERE owner_id = {alice} AND status = 'failed' AND started_at >= {since}")));
     assert!(ok > 0 && failed > 0);

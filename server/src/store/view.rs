@@ -263,29 +263,35 @@ pub fn daily(
 ) -> DbResult<Vec<DayCount>> {
     let today = now.div_euclid(86_400);
     let first = today - 29;
+    // Plain rows of one key range, summed here: SQLite's GROUP BY with
+    // CASE sums cost more than the range read itself.
     let mut st = conn.prepare_cached(
-        "SELECT day, SUM(CASE WHEN status = 'succeeded' THEN n ELSE 0 END), \
-                SUM(CASE WHEN status = 'failed' THEN n ELSE 0 END) \
-         FROM run_days WHERE owner_id = ?1 AND assignment_id = ?2 AND day BETWEEN ?3 AND ?4 \
-           AND (?5 IS NULL OR status = ?5) \
-         GROUP BY day",
+        "SELECT day, status, n FROM run_days \
+         WHERE owner_id = ?1 AND assignment_id = ?2 AND day BETWEEN ?3 AND ?4",
     )?;
     let mut counts = vec![(0i64, 0i64); 30];
+    let wanted = f.status.map(|s| s.as_str());
     // assignment_id 0 holds the owner's totals (migration 0003).
     let mut rows = st.query(params![
         scope.target_user_id,
         f.assignment_id.unwrap_or(0),
         first,
-        today,
-        f.status.map(|s| s.as_str())
+        today
     ])?;
     while let Some(r) = rows.next()? {
-        let day: i64 = r.get(0)?;
-        if let Some(slot) = usize::try_from(day - first)
+        let status = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        if wanted.is_some_and(|w| w != status) {
+            continue;
+        }
+        let slot = usize::try_from(r.get::<_, i64>(0)? - first)
             .ok()
-            .and_then(|i| counts.get_mut(i))
-        {
-            *slot = (r.get(1)?, r.get(2)?);
+            .and_then(|i| counts.get_mut(i));
+        if let Some((succeeded, failed)) = slot {
+            match status {
+                "succeeded" => *succeeded += r.get::<_, i64>(2)?,
+                "failed" => *failed += r.get::<_, i64>(2)?,
+                _ => {}
+            }
         }
     }
     Ok((first..=today)
