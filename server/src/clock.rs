@@ -46,32 +46,28 @@ impl Clock for ManualClock {
 /// few percent of an audited request (README, Performance). A time outside
 /// years 0000-9999 is written as the epoch (RFC 3339 has four-digit years).
 pub fn rfc3339(ts: i64) -> String {
-    let mut out = String::with_capacity(20);
+    const EPOCH: &str = "1970-01-01T00:00:00Z";
     let (days, secs) = (ts.div_euclid(86_400), ts.rem_euclid(86_400));
-    match civil(days) {
-        Some(date) => {
-            push_date(&mut out, date);
-            out.push('T');
-            push2(&mut out, secs / 3600);
-            out.push(':');
-            push2(&mut out, secs / 60 % 60);
-            out.push(':');
-            push2(&mut out, secs % 60);
-            out.push('Z');
-        }
-        None => out.push_str("1970-01-01T00:00:00Z"),
-    }
-    out
+    let Some(date) = civil(days) else {
+        return EPOCH.to_string();
+    };
+    let mut b = *b"0000-00-00T00:00:00Z";
+    put_date(&mut b, date);
+    put2(&mut b[11..13], secs / 3600);
+    put2(&mut b[14..16], secs / 60 % 60);
+    put2(&mut b[17..19], secs % 60);
+    std::str::from_utf8(&b).unwrap_or(EPOCH).to_string()
 }
 
 /// The UTC day `day` (days since the epoch) as `YYYY-MM-DD`.
 pub fn day_string(day: i64) -> String {
-    let mut out = String::with_capacity(10);
-    match civil(day) {
-        Some(date) => push_date(&mut out, date),
-        None => out.push_str("1970-01-01"),
-    }
-    out
+    const EPOCH: &str = "1970-01-01";
+    let Some(date) = civil(day) else {
+        return EPOCH.to_string();
+    };
+    let mut b = *b"0000-00-00";
+    put_date(&mut b, date);
+    std::str::from_utf8(&b).unwrap_or(EPOCH).to_string()
 }
 
 /// (year, month, day) of a day counted from 1970-01-01 in the proleptic
@@ -90,20 +86,19 @@ fn civil(days: i64) -> Option<(i64, i64, i64)> {
     (0..=9999).contains(&y).then_some((y, m, d))
 }
 
-fn push_date(out: &mut String, (y, m, d): (i64, i64, i64)) {
-    push2(out, y / 100);
-    push2(out, y % 100);
-    out.push('-');
-    push2(out, m);
-    out.push('-');
-    push2(out, d);
+/// Writes `YYYY-MM-DD` over the first ten bytes of `b`.
+fn put_date(b: &mut [u8], (y, m, d): (i64, i64, i64)) {
+    put2(&mut b[0..2], y / 100);
+    put2(&mut b[2..4], y % 100);
+    put2(&mut b[5..7], m);
+    put2(&mut b[8..10], d);
 }
 
-/// Two digits of `n` (0-99).
-fn push2(out: &mut String, n: i64) {
+/// Two ASCII digits of `n` (0-99) over `b`.
+fn put2(b: &mut [u8], n: i64) {
     let n = n.rem_euclid(100) as u8;
-    out.push(char::from(b'0' + n / 10));
-    out.push(char::from(b'0' + n % 10));
+    b[0] = b'0' + n / 10;
+    b[1] = b'0' + n % 10;
 }
 
 /// Parses RFC 3339 or a bare `YYYY-MM-DD` (midnight UTC).
