@@ -166,3 +166,32 @@ async fn an_admin_change_written_after_the_admins_demotion_is_refused() {
     assert_eq!(carol_disabled, 0, "Carol was not disabled");
     assert!(acts_after_revocation(&t, me, me).is_empty());
 }
+
+#[tokio::test]
+async fn a_session_started_after_the_starters_sign_out_is_refused() {
+    let t = TestApp::new().await;
+    let admin = t.login(ADMIN).await;
+    let me = t.user_id(ADMIN);
+    let start = (
+        Method::POST,
+        "/api/impersonations".to_string(),
+        admin.as_str(),
+        json!({"user_id": t.user_id(ALICE), "reason_category": "diagnose_issue", "reason": REASON}),
+    );
+    let ((s1, b1), (s2, b2)) = behind(
+        &t,
+        (Method::POST, "/api/auth/logout".into(), &admin, json!({})),
+        start,
+    )
+    .await;
+    assert_eq!(s1, StatusCode::NO_CONTENT, "{b1}");
+    assert_eq!(s2, StatusCode::UNAUTHORIZED, "{b2}");
+    assert!(b2.get("token").is_none(), "no impersonation token: {b2}");
+    assert_eq!(t.count("SELECT COUNT(*) FROM impersonation_sessions"), 0);
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM audit_events WHERE actor_id = {me} AND kind = 'session_started'"
+        )),
+        0
+    );
+}

@@ -12,11 +12,11 @@ use viewas_api::{
 };
 
 use super::error::{parse_id, Json};
-use super::extractor::Caller;
+use super::extractor::{Caller, LoginUser};
 use super::{AppError, AppState};
 use crate::auth::new_token;
 use crate::store::audit::{self, NewEvent};
-use crate::store::rows::{session_by_id, Account, SessionRow};
+use crate::store::rows::{session_by_id, SessionRow};
 use crate::store::sessions::{self, StartArgs, StartOutcome};
 
 /// Longest note, in characters.
@@ -45,7 +45,7 @@ struct StartBody {
 
 /// Who may start a session: a signed-in administrator or partner. Checked
 /// before the body is read, so a refused caller learns nothing about it.
-struct Starter(Account);
+struct Starter(LoginUser);
 
 impl FromRequestParts<AppState> for Starter {
     type Rejection = AppError;
@@ -58,7 +58,7 @@ impl FromRequestParts<AppState> for Starter {
             Caller::Login(u) if u.account.role == Role::User => {
                 Err(AppError::not_allowed(crate::rules::NOT_STAFF))
             }
-            Caller::Login(u) => Ok(Starter(u.account)),
+            Caller::Login(u) => Ok(Starter(u)),
         }
     }
 }
@@ -84,7 +84,7 @@ async fn start(
     let t = new_token();
     let now = state.now();
     let args = StartArgs {
-        impersonator_id: me.id,
+        impersonator_id: me.account.id,
         target_id: body.user_id,
         category,
         reason: body.reason.trim().to_string(),
@@ -98,12 +98,15 @@ async fn start(
     let outcome = state
         .store
         .write(move |c| {
-            Ok(match sessions::start(c, &args)? {
+            if let Err(refused) = me.recheck(c, now, &[Role::Admin, Role::Partner])? {
+                return Ok(Err(refused));
+            }
+            Ok(Ok(match sessions::start(c, &args)? {
                 StartOutcome::Started(row) => Ok(sessions::to_wire(c, &row, now)?),
                 other => Err(other),
-            })
+            }))
         })
-        .await?;
+        .await??;
     match outcome {
         Ok(session) => {
             tracing::info!(session = session.id, "impersonation started");
@@ -251,7 +254,8 @@ async fn add_note(
     };
     let Json(body) = body?;
     // The impersonation token dies with its session; the impersonator's own
-    // sign-in may still annotate it afterwards (for the summary).
+    // sign-in may still annotate it afterwards (for the summary), while it
+    // is a staff sign-in (checked again on the writer below).
     if matches!(caller, Caller::Impersonation { .. }) && !row.is_active() {
         return Err(AppError::SessionEnded);
     }
