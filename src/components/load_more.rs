@@ -17,7 +17,9 @@ use crate::{
 /// page is on its way, and what went wrong with the last one.
 ///
 /// A new filter starts over, and a page asked for under an old filter is
-/// dropped when it lands, so rows of two filters never mix.
+/// dropped when it lands, so rows of two filters never mix. "Old" is told by
+/// a generation counting filter changes, not by the filter's value: after
+/// A → B → A a page asked for under the first A is still old.
 ///
 /// ```text
 /// let paging = Paging::new(filters, |f: &Filters, cursor: &str| Fetch::View(f.path(cursor)));
@@ -51,15 +53,19 @@ impl<T: FromJson + Send + Sync + 'static> Paging<T> {
         // The page's own signal type (a `Memo`, an `RwSignal`) rather than a
         // `Signal`: the wrapper would add its dispatch code to the wasm.
         S: Track + GetUntracked<Value = F> + Copy + Send + Sync + 'static,
-        F: PartialEq + 'static,
+        F: 'static,
     {
         let api = ApiClient::expect();
         let rows = RwSignal::new(Vec::new());
         let next = RwSignal::new(None);
         let loading = RwSignal::new(false);
         let error = RwSignal::new(None);
+        // Counts filter changes (bumped below), so an answer can tell
+        // whether the list started over since it was asked for.
+        let generation = StoredValue::new(0u64);
         Effect::new(move |_| {
             filter.track();
+            generation.update_value(|g| *g += 1);
             rows.set(Vec::new());
             next.set(None);
             error.set(None);
@@ -69,8 +75,8 @@ impl<T: FromJson + Send + Sync + 'static> Paging<T> {
         });
         let load = Callback::new(move |cursor: String| {
             let api = api.clone();
-            let f = filter.get_untracked();
-            let get = fetch(&f, &cursor);
+            let asked_in = generation.get_value();
+            let get = fetch(&filter.get_untracked(), &cursor);
             loading.set(true);
             error.set(None);
             spawn_local(async move {
@@ -78,9 +84,9 @@ impl<T: FromJson + Send + Sync + 'static> Paging<T> {
                     .get_json(Some(get))
                     .await
                     .and_then(|j| j.decode::<Page<T>>());
-                // Answers for a filter no longer shown are dropped (and so
-                // are answers for a page no longer mounted).
-                if filter.try_get_untracked().as_ref() != Some(&f) {
+                // Answers asked for before the last filter change are
+                // dropped (and so are answers for a page no longer mounted).
+                if generation.try_get_value() != Some(asked_in) {
                     return;
                 }
                 loading.try_set(false);

@@ -311,6 +311,47 @@ async fn paging_drops_a_page_of_an_old_filter_and_frees_the_button() {
     );
 }
 
+/// A → B → A while a page of the first A is on its way: the filter is the
+/// same value again, but the list started over, so that page is old.
+#[wasm_bindgen_test]
+async fn paging_drops_a_page_asked_for_before_the_filter_went_and_came_back() {
+    reset();
+    let t = Held::new(FakeTransport::new(|_| {
+        ok(&sessions(&[101, 102], Some("c3")))
+    }));
+    let filter = RwSignal::new(1u32);
+    let (el, _h) = mount_paging(&t, filter);
+    settle().await;
+
+    t.hold();
+    click(&el, ".load-more button");
+    settle().await;
+    assert!(button_waits(&el));
+    filter.set(2);
+    settle().await;
+    filter.set(1);
+    settle().await;
+    assert!(!button_waits(&el), "the list started over does not wait");
+
+    t.release();
+    settle().await;
+    settle().await;
+    assert_eq!(rows(&el, "li"), 0, "the page of the first A is dropped");
+    assert_eq!(text_of(&el, ".load-more [role=status]"), "");
+
+    // Asked for again from the start, it is kept once, not twice.
+    click(&el, ".load-more button");
+    settle().await;
+    assert_eq!(rows(&el, "li"), 2);
+    assert_eq!(
+        t.later_pages(),
+        vec![
+            "/api/audit/sessions?filter=1&cursor=c2".to_string(),
+            "/api/audit/sessions?filter=1&cursor=c2".to_string(),
+        ]
+    );
+}
+
 #[wasm_bindgen_test]
 async fn paging_shows_an_error_and_load_more_tries_again() {
     reset();
