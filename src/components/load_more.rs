@@ -19,7 +19,10 @@ use crate::{
 /// A new filter starts over, and a page asked for under an old filter is
 /// dropped when it lands, so rows of two filters never mix. "Old" is told by
 /// a generation counting filter changes, not by the filter's value: after
-/// A → B → A a page asked for under the first A is still old.
+/// A → B → A a page asked for under the first A is still old. While the
+/// list's first page reloads (its `<Transition>` reports that through
+/// [`Paging::reloading`]), the old page stays on screen and its button waits:
+/// a click then would pair the new filter with the old page's cursor.
 ///
 /// ```text
 /// let paging = Paging::new(filters, |f: &Filters, cursor: &str| Fetch::View(f.path(cursor)));
@@ -34,6 +37,8 @@ pub struct Paging<T: 'static> {
     loading: RwSignal<bool>,
     error: RwSignal<Option<ApiErr>>,
     load: Callback<String>,
+    /// True while the first page reloads (see [`Paging::reloading`]).
+    reloading: RwSignal<bool>,
 }
 
 // By hand: derived impls would ask `T: Copy`, and the handles are Copy for any `T`.
@@ -105,7 +110,13 @@ impl<T: FromJson + Send + Sync + 'static> Paging<T> {
             loading,
             error,
             load,
+            reloading: RwSignal::new(false),
         }
+    }
+
+    /// For the `set_pending` of the `<Transition>` around the first page.
+    pub fn reloading(self) -> WriteSignal<bool> {
+        self.reloading.write_only()
     }
 
     /// The rows added by "Load more" for the current filter (tracked).
@@ -125,12 +136,13 @@ impl<T: FromJson + Send + Sync + 'static> Paging<T> {
             loading,
             error,
             load,
+            reloading,
         } = self;
         view! {
             <LoadMore
                 cursor=Signal::derive(move || next.get().unwrap_or_else(|| first.clone()))
                 on_load=load
-                loading=loading
+                loading=Signal::derive(move || loading.get() || reloading.get())
                 error=error
                 loaded=Signal::derive(move || rows.with(Vec::len))
                 noun=noun

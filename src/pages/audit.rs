@@ -212,7 +212,7 @@ pub fn AuditPage() -> impl IntoView {
                 </div>
             </div>
             <p class="hint">{crate::erase::reactive(move || {format!("Times in {}, your timezone.", tz.get_value())}.into_any())}</p>
-            <Transition fallback=|| view! { <Skeleton rows=6 /> }>
+            <Transition fallback=|| view! { <Skeleton rows=6 /> } set_pending=paging.reloading()>
                 {crate::erase::reactive(move || {
                     crate::erase::suspend(async move {
                         match first_page.await.and_then(|j| j.decode::<Page<Session>>()) {

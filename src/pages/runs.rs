@@ -213,7 +213,7 @@ pub fn RunsPage() -> impl IntoView {
                 </select>
             </div>
         </div>
-        <Transition fallback=|| view! { <Skeleton rows=8 /> }>
+        <Transition fallback=|| view! { <Skeleton rows=8 /> } set_pending=paging.reloading()>
             {crate::erase::reactive(move || {
                 let first = first.clone();
                 crate::erase::suspend(async move {

@@ -114,12 +114,14 @@ async fn a_data_table_has_its_caption_and_column_headers() {
         .is_some());
 }
 
-/// A transport whose answers to later pages (a `cursor=` in the path) wait
-/// while it holds them, so a test can act while a page is on its way.
+/// A transport whose answers to later pages (a `cursor=` in the path, or
+/// what [`Held::hold_paths_with`] names) wait while it holds them, so a test
+/// can act while a page is on its way.
 #[derive(Clone)]
 struct Held {
     inner: FakeTransport,
     holding: Arc<AtomicBool>,
+    held: Arc<std::sync::Mutex<&'static str>>,
 }
 
 impl Held {
@@ -127,7 +129,16 @@ impl Held {
         Held {
             inner,
             holding: Arc::new(AtomicBool::new(false)),
+            held: Arc::new(std::sync::Mutex::new("cursor=")),
         }
+    }
+
+    /// Holds the answers to paths containing `part` instead.
+    fn hold_paths_with(&self, part: &'static str) {
+        if let Ok(mut held) = self.held.lock() {
+            *held = part;
+        }
+        self.hold();
     }
 
     fn hold(&self) {
@@ -151,7 +162,8 @@ impl Held {
 
 impl Transport for Held {
     fn send(&self, req: HttpRequest) -> LocalFuture<Result<HttpResponse, TransportError>> {
-        let later = req.path.contains("cursor=");
+        let part = self.held.lock().map(|p| *p).unwrap_or("cursor=");
+        let later = req.path.contains(part);
         let answer = self.inner.send(req);
         let holding = self.holding.clone();
         Box::pin(async move {
@@ -504,6 +516,58 @@ async fn the_runs_page_drops_a_later_page_of_an_old_filter() {
         param: "status",
     };
     drops_a_later_page_of_an_old_filter(t, true, status).await;
+}
+
+/// While a new filter's first page loads, the old page stays on screen; its
+/// "Load more" waits, so it cannot ask for the new filter with the old
+/// page's cursor.
+#[wasm_bindgen_test]
+async fn load_more_waits_while_the_first_page_of_a_new_filter_loads() {
+    reset();
+    let _at = At::go("/session/runs");
+    let session = json(&session_for(alice(), 7, 1800));
+    let t = Held::new(FakeTransport::new(move |req| {
+        let p = req.path.as_str();
+        if p == "/api/view/assignments" {
+            ok("[]")
+        } else if p == "/api/impersonations/7" {
+            ok(&session)
+        } else if p.contains("status=failed") {
+            ok(&runs(&[201], Some("f2")))
+        } else {
+            ok(&runs(&[101], Some("c2")))
+        }
+    }));
+    let el = container();
+    let arc: Arc<dyn Transport> = Arc::new(t.clone());
+    let _h = mount_to(el.clone(), move || {
+        let (ctx, _) = provide_app_contexts(arc);
+        ctx.sign_in(admin());
+        ctx.start(started(alice(), 7, 1800));
+        view! { <AppRouter /> }
+    });
+    settle().await;
+    settle().await;
+    assert!(!button_waits(&el));
+
+    t.hold_paths_with("status=failed");
+    choose(&el, "#filter-status", "failed");
+    settle().await;
+    settle().await;
+    assert!(button_waits(&el), "the old page's button waits");
+    click(&el, ".load-more button");
+    settle().await;
+    assert!(t.later_pages().is_empty(), "{:?}", t.later_pages());
+
+    t.release();
+    settle().await;
+    settle().await;
+    assert!(!button_waits(&el), "the new page's button is free");
+    click(&el, ".load-more button");
+    settle().await;
+    assert_eq!(t.later_pages().len(), 1);
+    assert!(t.later_pages()[0].contains("status=failed"));
+    assert!(t.later_pages()[0].ends_with("cursor=f2"));
 }
 
 #[wasm_bindgen_test]
