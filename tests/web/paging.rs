@@ -442,15 +442,12 @@ struct Filter {
     param: &'static str,
 }
 
-/// The script both list pages follow: "Load more" is held; the filter
-/// changes; the button is free at once; the old filter's page lands and is
-/// dropped; "Load more" then asks for the new filter's own next page.
-/// The transport answers a later page with two rows, the first page of the
-/// list with cursor "c2", and the first page of `filter` with cursor "f2".
-async fn drops_a_later_page_of_an_old_filter(t: Held, in_session: bool, filter: Filter) {
+/// The whole console over `t`, signed in as an administrator (and, with
+/// `in_session`, viewing Alice in session 7), settled on its first pages.
+async fn mount_app(t: &Held, in_session: bool) -> (web_sys::HtmlElement, Box<dyn std::any::Any>) {
     let el = container();
     let arc: Arc<dyn Transport> = Arc::new(t.clone());
-    let _h = mount_to(el.clone(), move || {
+    let handle = mount_to(el.clone(), move || {
         let (ctx, _) = provide_app_contexts(arc);
         ctx.sign_in(admin());
         if in_session {
@@ -460,6 +457,36 @@ async fn drops_a_later_page_of_an_old_filter(t: Held, in_session: bool, filter: 
     });
     settle().await;
     settle().await;
+    (el, Box::new(handle))
+}
+
+/// The runs page's server for session 7: the first page of all runs (cursor
+/// "c2"), of failed runs (cursor "f2"), and a later page of two runs.
+fn runs_page_server() -> Held {
+    let session = json(&session_for(alice(), 7, 1800));
+    Held::new(FakeTransport::new(move |req| {
+        let p = req.path.as_str();
+        if p == "/api/view/assignments" {
+            ok("[]")
+        } else if p == "/api/impersonations/7" {
+            ok(&session)
+        } else if p.contains("cursor=") {
+            ok(&runs(&[102, 103], None))
+        } else if p.contains("status=failed") {
+            ok(&runs(&[201], Some("f2")))
+        } else {
+            ok(&runs(&[101], Some("c2")))
+        }
+    }))
+}
+
+/// The script both list pages follow: "Load more" is held; the filter
+/// changes; the button is free at once; the old filter's page lands and is
+/// dropped; "Load more" then asks for the new filter's own next page.
+/// The transport answers a later page with two rows, the first page of the
+/// list with cursor "c2", and the first page of `filter` with cursor "f2".
+async fn drops_a_later_page_of_an_old_filter(t: Held, in_session: bool, filter: Filter) {
+    let (el, _h) = mount_app(&t, in_session).await;
 
     t.hold();
     click(&el, ".load-more button");
@@ -495,21 +522,7 @@ async fn drops_a_later_page_of_an_old_filter(t: Held, in_session: bool, filter: 
 async fn the_runs_page_drops_a_later_page_of_an_old_filter() {
     reset();
     let _at = At::go("/session/runs");
-    let session = json(&session_for(alice(), 7, 1800));
-    let t = Held::new(FakeTransport::new(move |req| {
-        let p = req.path.as_str();
-        if p == "/api/view/assignments" {
-            ok("[]")
-        } else if p == "/api/impersonations/7" {
-            ok(&session)
-        } else if p.contains("cursor=") {
-            ok(&runs(&[102, 103], None))
-        } else if p.contains("status=failed") {
-            ok(&runs(&[201], Some("f2")))
-        } else {
-            ok(&runs(&[101], Some("c2")))
-        }
-    }));
+    let t = runs_page_server();
     let status = Filter {
         select: "#filter-status",
         value: "failed",
@@ -525,29 +538,8 @@ async fn the_runs_page_drops_a_later_page_of_an_old_filter() {
 async fn load_more_waits_while_the_first_page_of_a_new_filter_loads() {
     reset();
     let _at = At::go("/session/runs");
-    let session = json(&session_for(alice(), 7, 1800));
-    let t = Held::new(FakeTransport::new(move |req| {
-        let p = req.path.as_str();
-        if p == "/api/view/assignments" {
-            ok("[]")
-        } else if p == "/api/impersonations/7" {
-            ok(&session)
-        } else if p.contains("status=failed") {
-            ok(&runs(&[201], Some("f2")))
-        } else {
-            ok(&runs(&[101], Some("c2")))
-        }
-    }));
-    let el = container();
-    let arc: Arc<dyn Transport> = Arc::new(t.clone());
-    let _h = mount_to(el.clone(), move || {
-        let (ctx, _) = provide_app_contexts(arc);
-        ctx.sign_in(admin());
-        ctx.start(started(alice(), 7, 1800));
-        view! { <AppRouter /> }
-    });
-    settle().await;
-    settle().await;
+    let t = runs_page_server();
+    let (el, _h) = mount_app(&t, true).await;
     assert!(!button_waits(&el));
 
     t.hold_paths_with("status=failed");
@@ -613,7 +605,7 @@ async fn the_audit_page_lists_the_people_of_every_page_once_in_id_order() {
         items: vec![session_of(103, 20, "Cy"), session_of(104, 12, "Bea Q.")],
         next_cursor: None,
     });
-    let t = FakeTransport::new(move |req| {
+    let t = Held::new(FakeTransport::new(move |req| {
         let p = req.path.as_str();
         if p == "/api/audit/verify" {
             ok(r#"{"ok":true,"events":3,"first_bad":null}"#)
@@ -622,16 +614,8 @@ async fn the_audit_page_lists_the_people_of_every_page_once_in_id_order() {
         } else {
             ok(&first)
         }
-    });
-    let el = container();
-    let arc = t.arc();
-    let _h = mount_to(el.clone(), move || {
-        let (ctx, _) = provide_app_contexts(arc);
-        ctx.sign_in(admin());
-        view! { <AppRouter /> }
-    });
-    settle().await;
-    settle().await;
+    }));
+    let (el, _h) = mount_app(&t, false).await;
     let people = |el: &web_sys::HtmlElement| -> Vec<(String, String)> {
         let list = el
             .query_selector_all("#audit-user option")
