@@ -12,41 +12,26 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use common::*;
-use serde_json::{json, Value};
-
-/// Runs `first` and then `second` into a held writer, so `second` passed its
-/// checks before `first` committed and is written after it.
-async fn behind(
-    t: &TestApp,
-    first: Call<'_>,
-    second: Call<'_>,
-) -> ((StatusCode, Value), (StatusCode, Value)) {
-    let store = &t.state.store;
-    let (release, held) = hold_writer(store).await;
-    let a = spawn_call(&t.router, first.0, &first.1, first.2, Some(first.3));
-    until_pending(store, 2).await;
-    let b = spawn_call(&t.router, second.0, &second.1, second.2, Some(second.3));
-    until_pending(store, 3).await;
-    release.send(()).unwrap();
-    held.await.unwrap();
-    (a.await.unwrap(), b.await.unwrap())
-}
-
-type Call<'a> = (Method, String, &'a str, Value);
+use serde_json::json;
 
 fn disable(user: i64, token: &str) -> Call<'_> {
     let path = format!("/api/admin/users/{user}/disable");
-    (Method::POST, path, token, json!({}))
+    (Method::POST, path, token, Some(json!({})))
 }
 
 fn export(session: i64, token: &str) -> Call<'_> {
     let path = format!("/api/impersonations/{session}/export");
-    (Method::POST, path, token, json!({}))
+    (Method::POST, path, token, Some(json!({})))
 }
 
 fn note(session: i64, token: &str) -> Call<'_> {
     let path = format!("/api/impersonations/{session}/notes");
-    (Method::POST, path, token, json!({"text": "written late"}))
+    (
+        Method::POST,
+        path,
+        token,
+        Some(json!({"text": "written late"})),
+    )
 }
 
 /// An ended session of ADMIN on Alice: (session id, ADMIN's sign-in).
@@ -131,7 +116,12 @@ async fn a_note_written_after_the_authors_sign_out_is_refused() {
     let (id, admin) = ended_session(&t).await;
     let ((s1, b1), (s2, b2)) = behind(
         &t,
-        (Method::POST, "/api/auth/logout".into(), &admin, json!({})),
+        (
+            Method::POST,
+            "/api/auth/logout".into(),
+            &admin,
+            Some(json!({})),
+        ),
         note(id, &admin),
     )
     .await;
@@ -151,7 +141,7 @@ async fn an_admin_change_written_after_the_admins_demotion_is_refused() {
         Method::POST,
         format!("/api/admin/users/{me}/role"),
         support.as_str(),
-        json!({"role": "partner"}),
+        Some(json!({"role": "partner"})),
     );
     let ((s1, b1), (s2, b2)) = behind(&t, demote, disable(carol, &admin)).await;
     assert_eq!(s1, StatusCode::OK, "{b1}");
@@ -176,11 +166,18 @@ async fn a_session_started_after_the_starters_sign_out_is_refused() {
         Method::POST,
         "/api/impersonations".to_string(),
         admin.as_str(),
-        json!({"user_id": t.user_id(ALICE), "reason_category": "diagnose_issue", "reason": REASON}),
+        Some(
+            json!({"user_id": t.user_id(ALICE), "reason_category": "diagnose_issue", "reason": REASON}),
+        ),
     );
     let ((s1, b1), (s2, b2)) = behind(
         &t,
-        (Method::POST, "/api/auth/logout".into(), &admin, json!({})),
+        (
+            Method::POST,
+            "/api/auth/logout".into(),
+            &admin,
+            Some(json!({})),
+        ),
         start,
     )
     .await;

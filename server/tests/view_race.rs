@@ -18,8 +18,7 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use common::*;
-use serde_json::{json, Value};
-use tokio::task::JoinHandle;
+use serde_json::json;
 
 const VIEW: &str = "/api/view/runs?limit=5";
 
@@ -63,24 +62,10 @@ async fn session(t: &TestApp, admin: &str) -> (i64, String) {
     (id, imp)
 }
 
-/// A held writer; `start_end` sends the request that ends the session and
-/// its write queues; then the view passes the gate (the session is still
-/// active: nothing is committed) and its audit row queues behind the end.
-/// Then the writer goes. Returns (the end's answer, the view's answer).
-async fn view_behind(
-    t: &TestApp,
-    start_end: impl FnOnce() -> JoinHandle<(StatusCode, Value)>,
-    imp: &str,
-) -> ((StatusCode, Value), (StatusCode, Value)) {
-    let store = &t.state.store;
-    let (release, held) = hold_writer(store).await;
-    let end = start_end();
-    until_pending(store, 2).await;
-    let view = spawn_call(&t.router, Method::GET, VIEW, imp, None);
-    until_pending(store, 3).await;
-    release.send(()).unwrap();
-    held.await.unwrap();
-    (end.await.unwrap(), view.await.unwrap())
+/// The view of `imp` for [`behind`]: it passes the gate while the session
+/// is still active, and its audit row queues behind the ending write.
+fn view(imp: &str) -> Call<'_> {
+    (Method::GET, VIEW.to_string(), imp, None)
 }
 
 #[tokio::test]
@@ -90,20 +75,13 @@ async fn a_view_written_after_an_exit_is_refused() {
     let (id, imp) = session(&t, &admin).await;
     let views_before = t.events(id, "view");
 
-    let ((end_status, end_body), (status, body)) = view_behind(
-        &t,
-        || {
-            spawn_call(
-                &t.router,
-                Method::POST,
-                &format!("/api/impersonations/{id}/end"),
-                &imp,
-                Some(json!({})),
-            )
-        },
-        &imp,
-    )
-    .await;
+    let end = (
+        Method::POST,
+        format!("/api/impersonations/{id}/end"),
+        imp.as_str(),
+        Some(json!({})),
+    );
+    let ((end_status, end_body), (status, body)) = behind(&t, end, view(&imp)).await;
     assert_eq!(end_status, StatusCode::OK, "{end_body}");
     assert_eq!(end_body["status"], "ended");
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
@@ -136,20 +114,13 @@ async fn a_view_written_after_a_revocation_is_refused() {
     let (id, imp) = session(&t, &admin).await;
     let alice = t.user_id(ALICE);
 
-    let ((end_status, end_body), (status, body)) = view_behind(
-        &t,
-        || {
-            spawn_call(
-                &t.router,
-                Method::POST,
-                &format!("/api/admin/users/{alice}/disable"),
-                &support,
-                Some(json!({})),
-            )
-        },
-        &imp,
-    )
-    .await;
+    let disable = (
+        Method::POST,
+        format!("/api/admin/users/{alice}/disable"),
+        support.as_str(),
+        Some(json!({})),
+    );
+    let ((end_status, end_body), (status, body)) = behind(&t, disable, view(&imp)).await;
     assert_eq!(end_status, StatusCode::OK, "{end_body}");
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(body["error"]["code"], "session_ended", "{body}");
@@ -260,28 +231,20 @@ async fn a_note_written_after_an_exit_is_refused() {
     let t = TestApp::new().await;
     let admin = t.login(ADMIN).await;
     let (id, imp) = session(&t, &admin).await;
-    let store = &t.state.store;
-    let (release, held) = hold_writer(store).await;
-    let end = spawn_call(
-        &t.router,
+    let end = (
         Method::POST,
-        &format!("/api/impersonations/{id}/end"),
-        &imp,
+        format!("/api/impersonations/{id}/end"),
+        imp.as_str(),
         Some(json!({})),
     );
-    until_pending(store, 2).await;
-    let note = spawn_call(
-        &t.router,
+    let note = (
         Method::POST,
-        &format!("/api/impersonations/{id}/notes"),
-        &imp,
+        format!("/api/impersonations/{id}/notes"),
+        imp.as_str(),
         Some(json!({"text": "written as the session ends"})),
     );
-    until_pending(store, 3).await;
-    release.send(()).unwrap();
-    held.await.unwrap();
-    assert_eq!(end.await.unwrap().0, StatusCode::OK);
-    let (status, body) = note.await.unwrap();
+    let ((end_status, _), (status, body)) = behind(&t, end, note).await;
+    assert_eq!(end_status, StatusCode::OK);
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(body["error"]["code"], "session_ended", "{body}");
     assert_eq!(t.events(id, "note"), 0);

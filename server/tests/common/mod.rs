@@ -363,3 +363,26 @@ pub async fn until_pending(store: &Store, n: u64) {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
+
+/// One request for [`behind`]: method, path, bearer token, JSON body.
+pub type Call<'a> = (Method, String, &'a str, Option<Value>);
+
+/// Sends `first`, waits until its write is queued on a held writer, then
+/// sends `second` (which passes its checks: nothing is committed yet) and
+/// waits until its write queues behind; then the writer goes. Returns both
+/// answers: `second` was written after `first` committed.
+pub async fn behind(
+    t: &TestApp,
+    first: Call<'_>,
+    second: Call<'_>,
+) -> ((StatusCode, Value), (StatusCode, Value)) {
+    let store = &t.state.store;
+    let (release, held) = hold_writer(store).await;
+    let a = spawn_call(&t.router, first.0, &first.1, first.2, first.3);
+    until_pending(store, 2).await;
+    let b = spawn_call(&t.router, second.0, &second.1, second.2, second.3);
+    until_pending(store, 3).await;
+    release.send(()).unwrap();
+    held.await.unwrap();
+    (a.await.unwrap(), b.await.unwrap())
+}
