@@ -82,14 +82,10 @@ async fn apply(
     }
     let now = state.now();
     let actor = me.account.id;
-    let out = state
-        .store
-        .write(move |c| {
-            if let Err(refused) = me.recheck(c, now, &[Role::Admin])? {
-                return Ok(Err(refused));
-            }
+    let out = me
+        .write(&state, now, &[Role::Admin], move |c| {
             if account_by_id(c, id)?.is_none() {
-                return Ok(Ok(None));
+                return Ok(None);
             }
             let action = match change {
                 Change::Disable => {
@@ -124,13 +120,13 @@ async fn apply(
             )?;
             let account = account_by_id(c, id)?
                 .ok_or_else(|| crate::store::DbError::Other("user vanished".into()))?;
-            Ok(Ok(Some(AdminChange {
+            Ok(Some(AdminChange {
                 user: account.to_user(),
                 disabled: account.disabled,
                 sessions_ended: ended,
-            })))
+            }))
         })
-        .await??
+        .await?
         .ok_or(AppError::NotFound)?;
     Ok(axum::Json(out))
 }

@@ -26,13 +26,35 @@ pub struct LoginUser {
 }
 
 impl LoginUser {
-    /// For the first line of a write made on this caller's behalf: reads
-    /// the sign-in again, in the writer's transaction. The token was
-    /// resolved (from the token cache) before the request queued for the
-    /// writer; a disabling, a role change or a sign-out committed in the
-    /// meantime is seen here, so the trail never shows this caller acting
-    /// after it. Err: 401 `unauthorized` if the sign-in no longer holds,
-    /// 403 `not_allowed` if the role is no longer one of `roles`.
+    /// Runs `f` on the writer on this caller's behalf, after reading the
+    /// sign-in again in the same transaction. The token was resolved (from
+    /// the token cache) before the request queued for the writer; a
+    /// disabling, a role change or a sign-out committed in the meantime is
+    /// seen here, so the trail never shows this caller acting after it.
+    /// Refused: 401 `unauthorized` if the sign-in no longer holds, 403
+    /// `not_allowed` if the role is no longer one of `roles`.
+    pub async fn write<T, F>(
+        self,
+        state: &AppState,
+        now: i64,
+        roles: &'static [Role],
+        f: F,
+    ) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> DbResult<T> + Send + 'static,
+    {
+        state
+            .store
+            .write(move |c| match self.recheck(c, now, roles)? {
+                Ok(()) => f(c).map(Ok),
+                Err(refused) => Ok(Err(refused)),
+            })
+            .await?
+    }
+
+    /// The check of [`LoginUser::write`], for a write that also serves
+    /// impersonation tokens (notes).
     pub fn recheck(
         &self,
         c: &rusqlite::Connection,

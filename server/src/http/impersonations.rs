@@ -95,18 +95,14 @@ async fn start(
         selector: t.selector.clone(),
         secret_hash: t.secret_hash,
     };
-    let outcome = state
-        .store
-        .write(move |c| {
-            if let Err(refused) = me.recheck(c, now, &[Role::Admin, Role::Partner])? {
-                return Ok(Err(refused));
-            }
-            Ok(Ok(match sessions::start(c, &args)? {
+    let outcome = me
+        .write(&state, now, &[Role::Admin, Role::Partner], move |c| {
+            Ok(match sessions::start(c, &args)? {
                 StartOutcome::Started(row) => Ok(sessions::to_wire(c, &row, now)?),
                 other => Err(other),
-            }))
+            })
         })
-        .await??;
+        .await?;
     match outcome {
         Ok(session) => {
             tracing::info!(session = session.id, "impersonation started");
@@ -326,12 +322,8 @@ async fn export(
         return Err(AppError::not_allowed("This is not your session"));
     };
     let now = state.now();
-    let export = state
-        .store
-        .write(move |c| {
-            if let Err(refused) = me.recheck(c, now, roles)? {
-                return Ok(Err(refused));
-            }
+    let export = me
+        .write(&state, now, roles, move |c| {
             audit::append(
                 c,
                 &NewEvent {
@@ -345,11 +337,11 @@ async fn export(
             )?;
             let row = sessions::settle(c, id, now)?
                 .ok_or_else(|| crate::store::DbError::Other("session vanished".into()))?;
-            Ok(Ok(SessionExport {
+            Ok(SessionExport {
                 session: sessions::to_wire(c, &row, now)?,
                 events: audit::events(c, Some(id), 0, 10_000)?,
-            }))
+            })
         })
-        .await??;
+        .await?;
     Ok(axum::Json(export))
 }

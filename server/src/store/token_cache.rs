@@ -21,7 +21,7 @@
 //! such a request may write is decided on the writer from the fresh row: a
 //! view's audit row or a note with the impersonation token is refused there
 //! once its session has ended, and a write with a sign-in token once the
-//! sign-in or the role no longer holds (`LoginUser::recheck`).
+//! sign-in or the role no longer holds (`LoginUser::write`).
 //!
 //! Entries also expire after [`MAX_AGE`], so a change made to the file
 //! behind the server's back (an operator with the sqlite3 shell) is seen
