@@ -139,7 +139,9 @@ pub fn search(
     after: Option<&UserCursor>,
     limit: i64,
 ) -> DbResult<Vec<Account>> {
-    let pattern = format!("%{}%", escape_like(&q.trim().to_lowercase()));
+    // instr, not LIKE: SQLite's planner reads a bound LIKE pattern, so
+    // LIKE ?1 made it prepare the statement again on every search.
+    let needle = q.trim().to_lowercase();
     // The org filter is a JSON array so one prepared statement serves both
     // admins (NULL: everyone) and partners (their client orgs).
     let org_filter = orgs.map(|o| serde_json::to_string(o).unwrap_or_else(|_| "[]".into()));
@@ -149,8 +151,8 @@ pub fn search(
     };
     let sql = format!(
         "SELECT {ACCOUNT_COLS} FROM users u JOIN orgs o ON o.id = u.org_id \
-         WHERE (lower(u.name) LIKE ?1 ESCAPE '\\' OR lower(u.email) LIKE ?1 ESCAPE '\\' \
-                OR lower(o.name) LIKE ?1 ESCAPE '\\') \
+         WHERE (instr(lower(u.name), ?1) OR instr(lower(u.email), ?1) \
+                OR instr(lower(o.name), ?1)) \
            AND (?2 IS NULL OR u.org_id IN (SELECT value FROM json_each(?2))) \
            AND (?3 IS NULL OR u.name > ?3 OR (u.name = ?3 AND u.id > ?4)) \
          ORDER BY u.name, u.id LIMIT {ROW_CAP}"
@@ -158,21 +160,10 @@ pub fn search(
     let mut st = conn.prepare_cached(&sql)?;
     first_rows(
         &mut st,
-        params![pattern, org_filter, after_name, after_id],
+        params![needle, org_filter, after_name, after_id],
         limit,
         account_from_row,
     )
-}
-
-fn escape_like(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The role of the account behind login token `token_id` as it stands now,
@@ -188,4 +179,57 @@ pub fn login_role(conn: &Connection, token_id: i64, now: i64) -> DbResult<Option
         .query_row(params![token_id, now], |r| r.get::<_, Word<Role>>(0))
         .optional()?
         .map(|w| w.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn people() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::migrate(&conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO orgs (id, name, policy, timezone) VALUES
+               (1, 'Acme', 'notify', 'UTC'), (2, 'Half_Price 50%', 'silent', 'UTC');
+             INSERT INTO users (id, org_id, email, name, role, timezone, created_at) VALUES
+               (1, 1, 'alice@acme.example', 'Alice Smith', 'user', 'UTC', 0),
+               (2, 1, 'bob@acme.example', 'Bob Jones', 'user', 'UTC', 0),
+               (3, 2, 'carol@half.example', 'Carol 100% Sure', 'user', 'UTC', 0),
+               (4, 2, 'dan@half.example', 'Dan', 'user', 'UTC', 0);",
+        )
+        .unwrap();
+        conn
+    }
+
+    fn ids(conn: &Connection, q: &str, orgs: Option<&[i64]>) -> Vec<i64> {
+        search(conn, q, orgs, None, 50)
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect()
+    }
+
+    #[test]
+    fn search_matches_text_literally_in_name_email_or_organisation() {
+        let conn = people();
+        assert_eq!(ids(&conn, "  SMITH ", None), [1], "ASCII case and spaces");
+        assert_eq!(ids(&conn, "acme", None), [1, 2], "organisation name");
+        assert_eq!(ids(&conn, "bob@", None), [2], "e-mail");
+        // Wildcards of LIKE are plain characters here.
+        assert_eq!(ids(&conn, "%", None), [3, 4]);
+        assert_eq!(ids(&conn, "h_lf", None), Vec::<i64>::new());
+        assert_eq!(ids(&conn, "half_", None), [3, 4]);
+        assert_eq!(ids(&conn, "", Some(&[2])), [3, 4], "org filter");
+        assert_eq!(ids(&conn, "a", Some(&[])), Vec::<i64>::new());
+        let after = UserCursor {
+            name: "Bob Jones".into(),
+            id: 2,
+        };
+        let rest: Vec<i64> = search(&conn, "", None, Some(&after), 50)
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(rest, [3, 4]);
+    }
 }
