@@ -1,7 +1,7 @@
 //! Rows as the server reads them, and their conversion to wire types.
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
-use rusqlite::{Connection, OptionalExtension, Params, Row, Statement};
+use rusqlite::{Connection, OptionalExtension, Params, Row, Statement, StatementStatus};
 use viewas_api::{
     AssignmentStatus, ConnectionStatus, EndReason, NotifyPolicy, Org, Person, ReasonCategory, Role,
     RunStatus, RunTrigger, User,
@@ -52,6 +52,9 @@ pub const ROW_CAP: i64 = 10_001;
 
 /// The first `n` rows (at most [`ROW_CAP`]) of `st`, whose SQL ends in
 /// `LIMIT {ROW_CAP}`: rows are stepped lazily, so the rest is never read.
+///
+/// Debug builds also check that running `st` did not make SQLite prepare it
+/// again, so every paged query's tests catch a bound `LIMIT ?` coming back.
 pub fn first_rows<T, P: Params>(
     st: &mut Statement<'_>,
     params: P,
@@ -63,10 +66,17 @@ pub fn first_rows<T, P: Params>(
         "{n} rows asked of a query capped at {ROW_CAP}"
     );
     let n = usize::try_from(n.clamp(0, ROW_CAP)).unwrap_or(0);
-    Ok(st
+    let prepared = st.get_status(StatementStatus::RePrepare);
+    let rows = st
         .query_map(params, f)?
         .take(n)
-        .collect::<Result<Vec<_>, _>>()?)
+        .collect::<Result<Vec<_>, _>>()?;
+    debug_assert_eq!(
+        st.get_status(StatementStatus::RePrepare),
+        prepared,
+        "SQLite prepared this paged query again: its plan depends on a bound value (LIMIT ?)"
+    );
+    Ok(rows)
 }
 
 pub fn role_str(r: Role) -> &'static str {
@@ -251,7 +261,6 @@ pub fn session_by_id(conn: &Connection, id: i64) -> DbResult<Option<SessionRow>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rusqlite::StatementStatus;
 
     fn numbers() -> Connection {
         let conn = Connection::open_in_memory().unwrap();
@@ -314,5 +323,17 @@ mod tests {
             runs(bound, Some(3)) >= 4,
             "a bound LIMIT no longer re-prepares"
         );
+    }
+
+    /// The debug check in [`first_rows`] that guards every paged query.
+    #[cfg(debug_assertions)]
+    #[test]
+    #[should_panic(expected = "prepared this paged query again")]
+    fn first_rows_refuses_a_query_sqlite_prepares_again() {
+        let conn = numbers();
+        let mut st = conn
+            .prepare("SELECT n FROM t WHERE v = ?1 ORDER BY n DESC LIMIT ?2")
+            .unwrap();
+        let _ = first_rows(&mut st, [4, 3], 3, |r| r.get::<_, i64>(0));
     }
 }
