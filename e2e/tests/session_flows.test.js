@@ -43,6 +43,50 @@ test("a reload keeps the session and its banner", async () => {
   await context.close();
 });
 
+// Each filter change reloads the list while the old page stays on screen;
+// the old page's "Load more" must not outlive what it reads.
+test("the runs filters show the chosen runs at each change, and Load more keeps the filter", async () => {
+  const context = await browser.newContext();
+  const page = await adminInSession(context);
+  const errors = watchConsole(page);
+  await page.getByRole("link", { name: "Runs", exact: true }).click();
+  await page.locator("main table tbody tr").first().waitFor();
+  const onlyBadges = (label, n) =>
+    page.waitForFunction(
+      ([label, n]) => {
+        const b = [...document.querySelectorAll("main table tbody tr .badge")].map((e) => e.textContent.trim());
+        return b.length >= n && b.every((t) => t === label);
+      },
+      [label, n],
+      { timeout: 5000 },
+    );
+  for (const [value, label] of [["failed", "Failed"], ["succeeded", "Succeeded"], ["cancelled", "Cancelled"]]) {
+    await page.getByLabel("Status").selectOption(value);
+    await page.waitForURL(new RegExp(`status=${value}`));
+    await onlyBadges(label, 1);
+  }
+  await page.getByLabel("Status").selectOption("succeeded");
+  await onlyBadges("Succeeded", 50);
+  await page.getByRole("button", { name: "Load more" }).click();
+  await page.getByRole("status").filter({ hasText: "50 more runs loaded." }).waitFor();
+  await onlyBadges("Succeeded", 100);
+  // The assignment filter: every row names the chosen assignment.
+  const select = page.getByLabel("Assignment");
+  const chosen = (await select.locator("option").nth(1).textContent()).trim();
+  await select.selectOption({ index: 1 });
+  await page.waitForFunction(
+    (name) => {
+      const cells = [...document.querySelectorAll("main table tbody tr td:nth-child(2)")].map((e) => e.textContent.trim());
+      return cells.length > 0 && cells.every((t) => t === name);
+    },
+    chosen,
+    { timeout: 5000 },
+  );
+  assert.deepEqual(errors, []);
+  await exit(page);
+  await context.close();
+});
+
 test("Exit in one tab takes the other tab out of the session within a second", async () => {
   const context = await browser.newContext();
   const first = await adminInSession(context);

@@ -138,13 +138,18 @@ impl<T: FromJson + Send + Sync + 'static> Paging<T> {
             load,
             reloading,
         } = self;
+        // Closures over the page's own signals, not derived signals: this
+        // view is built inside the list's async first page, whose owner is
+        // disposed when a new filter reloads it while `<Transition>` keeps
+        // this view on screen and its effects still run (a derived signal
+        // made here panicked as "already disposed" on every filter change).
         view! {
             <LoadMore
-                cursor=Signal::derive(move || next.get().unwrap_or_else(|| first.clone()))
+                cursor=move || next.get().unwrap_or_else(|| first.clone())
                 on_load=load
-                loading=Signal::derive(move || loading.get() || reloading.get())
+                loading=move || loading.get() || reloading.get()
                 error=error
-                loaded=Signal::derive(move || rows.with(Vec::len))
+                loaded=move || rows.with(Vec::len)
                 noun=noun
             />
         }
@@ -154,35 +159,31 @@ impl<T: FromJson + Send + Sync + 'static> Paging<T> {
 #[component]
 pub fn LoadMore(
     /// The next page's cursor; `None` once the list is complete.
-    #[prop(into)]
-    cursor: Signal<Option<String>>,
+    cursor: impl Fn() -> Option<String> + Send + Sync + 'static,
     /// Asks for the page at this cursor.
     on_load: Callback<String>,
     /// True while a page is on its way (the button waits).
-    #[prop(into)]
-    loading: Signal<bool>,
+    loading: impl Fn() -> bool + Copy + Send + Sync + 'static,
     error: RwSignal<Option<ApiErr>>,
     /// Rows added by "Load more" so far, and what they are ("runs").
-    #[prop(into)]
-    loaded: Signal<usize>,
+    loaded: impl Fn() -> usize + Send + Sync + 'static,
     noun: &'static str,
 ) -> impl IntoView {
     view! {
         {crate::erase::reactive(move || error.get().map(|e| view! { <ErrorPanel error=e /> }).into_any())}
         <div class="load-more">
             {crate::erase::reactive(move || {
-                cursor
-                    .get()
+                cursor()
                     .map(|c| {
                         view! {
                             <button
                                 type="button"
                                 class="btn btn-secondary"
-                                disabled=move || loading.get()
+                                disabled=loading
                                 on:click=move |_| on_load.run(c.clone())
                             >
                                 {crate::erase::reactive(move || {
-                                    if loading.get() { "Loading…" } else { "Load more" }.into_any()
+                                    if loading() { "Loading…" } else { "Load more" }.into_any()
                                 })}
                             </button>
                         }
@@ -191,7 +192,7 @@ pub fn LoadMore(
             })}
             <p class="hint" role="status">
                 {crate::erase::reactive(move || {
-                    let n = loaded.get();
+                    let n = loaded();
                     if n > 0 { format!("{n} more {noun} loaded.") } else { String::new() }.into_any()
                 })}
             </p>

@@ -35,15 +35,15 @@ async fn load_more_asks_for_the_next_cursor_waits_and_says_what_arrived() {
         let log = log.clone();
         view! {
             <LoadMore
-                cursor=cursor
+                cursor=move || cursor.get()
                 on_load=Callback::new(move |c: String| {
                     if let Ok(mut l) = log.lock() {
                         l.push(c);
                     }
                 })
-                loading=loading
+                loading=move || loading.get()
                 error=error
-                loaded=loaded
+                loaded=move || loaded.get()
                 noun="runs"
             />
         }
