@@ -17,13 +17,18 @@ pub fn Skeleton(#[prop(default = 4)] rows: usize) -> impl IntoView {
 }
 
 /// An error in words, with Retry when trying again may help.
+///
+/// Make `retry` where the page makes its resource, not inside the async
+/// content of a `<Transition>`: a reload disposes that content's owner while
+/// the old view, and its Retry button, stay on screen.
 #[component]
 pub fn ErrorPanel(
     error: ApiErr,
     #[prop(optional, into)] retry: Option<Callback<()>>,
 ) -> impl IntoView {
-    // Retry is offered unless the guard refused (nothing would change).
-    let retry = retry.filter(|_| !matches!(error, ApiErr::Refused(_) | ApiErr::SignedOut));
+    // No Retry where asking again cannot change the answer (a refusal, a
+    // 404, a 403): only for a network failure, a 5xx or a 429.
+    let retry = retry.filter(|_| error.is_retryable());
     view! {
         <div class="error-panel" role="alert">
             <p>{error.to_string()}</p>

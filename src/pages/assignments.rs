@@ -121,6 +121,7 @@ pub fn AssignmentsPage() -> impl IntoView {
     let tz = user.timezone.clone();
     let first = first_name(&user);
     let items = api.resource(|| Some(Fetch::View(path::assignments())));
+    let retry = Callback::new(move |_| items.refetch());
     view! {
         <h1 tabindex="-1">"Assignments"</h1>
         <Transition fallback=|| view! { <Skeleton rows=6 /> }>
@@ -171,7 +172,7 @@ pub fn AssignmentsPage() -> impl IntoView {
                         }
                         Err(e) => {
                             view! {
-                                <ErrorPanel error=e retry=Callback::new(move |_| items.refetch()) />
+                                <ErrorPanel error=e retry=retry />
                             }
                                 .into_any()
                         }
@@ -207,6 +208,7 @@ pub fn AssignmentDetailPage() -> impl IntoView {
     let first = first_name(&user);
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
     let detail = api.resource(move || id.get().map(|id| Fetch::View(path::assignment(id))));
+    let retry = Callback::new(move |_| detail.refetch());
     view! {
         <p class="crumbs">
             <A href="/session/assignments">"Assignments"</A>
@@ -228,7 +230,7 @@ pub fn AssignmentDetailPage() -> impl IntoView {
                         Err(e) => {
                             view! {
                                 <h1 tabindex="-1">"Assignment"</h1>
-                                <ErrorPanel error=e retry=Callback::new(move |_| detail.refetch()) />
+                                <ErrorPanel error=e retry=retry />
                             }
                                 .into_any()
                         }

@@ -94,11 +94,13 @@ pub fn AuditPage() -> impl IntoView {
     let targets = RwSignal::new(People::new());
 
     let verify = api.resource(|| Some(Fetch::Admin(admin_path::audit_verify())));
+    let retry_verify = Callback::new(move |_| verify.refetch());
     let first_page = api.resource(move || {
         Some(Fetch::Admin(admin_path::audit_sessions(
             &filters.get().query(None),
         )))
     });
+    let retry_first_page = Callback::new(move |_| first_page.refetch());
     let paging = Paging::<Session>::new(filters, |f: &AuditFilters, cursor: &str| {
         Fetch::Admin(admin_path::audit_sessions(&f.query(Some(cursor))))
     });
@@ -153,7 +155,7 @@ pub fn AuditPage() -> impl IntoView {
                                 .into_any()
                         }
                         Err(e) => {
-                            view! { <ErrorPanel error=e retry=Callback::new(move |_| verify.refetch()) /> }
+                            view! { <ErrorPanel error=e retry=retry_verify /> }
                                 .into_any()
                         }
                     }
@@ -242,7 +244,7 @@ pub fn AuditPage() -> impl IntoView {
                             }
                             Err(e) => {
                                 view! {
-                                    <ErrorPanel error=e retry=Callback::new(move |_| first_page.refetch()) />
+                                    <ErrorPanel error=e retry=retry_first_page />
                                 }
                                     .into_any()
                             }
@@ -291,6 +293,7 @@ fn session_rows(items: Vec<Session>, tz: String, selected: RwSignal<Option<Id>>)
 fn SessionEvents(id: Id, tz: String) -> impl IntoView {
     let api = ApiClient::expect();
     let events = api.resource(move || Some(Fetch::Admin(admin_path::audit_events(id))));
+    let retry = Callback::new(move |_| events.refetch());
     view! {
         <section class="card" id="audit-events" aria-labelledby="audit-events-title">
             <h2 id="audit-events-title">{format!("Events of session #{id}, in order")}</h2>
@@ -304,7 +307,7 @@ fn SessionEvents(id: Id, tz: String) -> impl IntoView {
                             }
                             Ok(page) => event_table(page.items, &tz).into_any(),
                             Err(e) => {
-                                view! { <ErrorPanel error=e retry=Callback::new(move |_| events.refetch()) /> }
+                                view! { <ErrorPanel error=e retry=retry /> }
                                     .into_any()
                             }
                         }

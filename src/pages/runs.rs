@@ -123,6 +123,7 @@ pub fn RunsPage() -> impl IntoView {
 
     let assignments = api.resource(|| Some(Fetch::View(path::assignments())));
     let first_page = api.resource(move || Some(Fetch::View(filters.get().api_path(None))));
+    let retry = Callback::new(move |_| first_page.refetch());
 
     // Pages after the first, appended by "Load more"; reset by a new filter.
     let paging = Paging::<RunSummary>::new(filters, |f: &RunFilters, cursor: &str| {
@@ -247,7 +248,7 @@ pub fn RunsPage() -> impl IntoView {
                         }
                         Err(e) => {
                             view! {
-                                <ErrorPanel error=e retry=Callback::new(move |_| first_page.refetch()) />
+                                <ErrorPanel error=e retry=retry />
                             }
                                 .into_any()
                         }
@@ -267,6 +268,7 @@ pub fn RunDetailPage() -> impl IntoView {
     let first = first_name(&user);
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
     let detail = api.resource(move || id.get().map(|id| Fetch::View(path::run(id))));
+    let retry = Callback::new(move |_| detail.refetch());
     view! {
         <p class="crumbs">
             <A href="/session/runs">"Runs"</A>
@@ -292,7 +294,7 @@ pub fn RunDetailPage() -> impl IntoView {
                         Err(e) => {
                             view! {
                                 <h1 tabindex="-1">"Run"</h1>
-                                <ErrorPanel error=e retry=Callback::new(move |_| detail.refetch()) />
+                                <ErrorPanel error=e retry=retry />
                             }
                                 .into_any()
                         }

@@ -141,6 +141,7 @@ pub fn SummaryPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
     let local: Option<EndedSession> = ctx.ended_untracked();
     let data = api.resource(move || id.get().map(|id| Fetch::Admin(admin_path::session(id))));
+    let retry = Callback::new(move |_| data.refetch());
     // The server's answer, or what this tab knows when the server could not
     // be asked; `Err(None)`: no such session.
     let outcome = move |answer: ApiResult<Json>| {
@@ -165,7 +166,7 @@ pub fn SummaryPage() -> impl IntoView {
                     match outcome(data.await) {
                         Ok((s, mine)) => view! { <SummaryView s=s local=mine /> }.into_any(),
                         Err(Some(e)) => {
-                            view! { <ErrorPanel error=e retry=Callback::new(move |_| data.refetch()) /> }
+                            view! { <ErrorPanel error=e retry=retry /> }
                                 .into_any()
                         }
                         Err(None) => {

@@ -14,6 +14,7 @@ use crate::{
 pub fn WorkspacePage() -> impl IntoView {
     let api = ApiClient::expect();
     let ws = api.resource(|| Some(Fetch::View(path::workspace())));
+    let retry = Callback::new(move |_| ws.refetch());
     view! {
         <h1 tabindex="-1">"Workspace"</h1>
         <Transition fallback=|| view! { <Skeleton rows=8 /> }>
@@ -21,7 +22,7 @@ pub fn WorkspacePage() -> impl IntoView {
                 match ws.await.and_then(|j| j.decode::<Workspace>()) {
                     Ok(w) => view! { <WorkspaceView w=w /> }.into_any(),
                     Err(e) => {
-                        view! { <ErrorPanel error=e retry=Callback::new(move |_| ws.refetch()) /> }
+                        view! { <ErrorPanel error=e retry=retry /> }
                             .into_any()
                     }
                 }

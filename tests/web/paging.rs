@@ -11,11 +11,11 @@ use leptos::{mount::mount_to, prelude::*};
 use viewas::{
     api::{ApiErr, Fetch, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError},
     app::AppRouter,
-    components::{DataTable, LoadMore, Paging},
+    components::{DataTable, ErrorPanel, LoadMore, Paging},
     provide_app_contexts,
     session::AuthInfo,
 };
-use viewas_api::{Page, Role, RunStatus, RunSummary, RunTrigger, RunsPage, Session};
+use viewas_api::{ErrorCode, Page, Role, RunStatus, RunSummary, RunTrigger, RunsPage, Session};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -83,6 +83,36 @@ async fn load_more_asks_for_the_next_cursor_waits_and_says_what_arrived() {
             .is_none(),
         "the list is complete"
     );
+}
+
+/// Retry only where asking again may change the answer.
+#[wasm_bindgen_test]
+async fn an_error_offers_retry_only_when_trying_again_can_help() {
+    reset();
+    let server = |status: u16, code: ErrorCode| ApiErr::Server {
+        status,
+        code,
+        message: "no".into(),
+    };
+    let cases = [
+        (ApiErr::Unreachable, true),
+        (ApiErr::Timeout, true),
+        (server(500, ErrorCode::Internal), true),
+        (server(429, ErrorCode::TooManyRequests), true),
+        (server(404, ErrorCode::NotFound), false),
+        (server(403, ErrorCode::NotAllowed), false),
+        (ApiErr::SignedOut, false),
+    ];
+    for (error, retry) in cases {
+        let label = format!("{error:?}");
+        let el = container();
+        let _h = mount_to(el.clone().unchecked_into(), move || {
+            view! { <ErrorPanel error=error.clone() retry=Callback::new(|_| ()) /> }
+        });
+        settle().await;
+        let button = el.query_selector(".error-panel button").ok().flatten();
+        assert_eq!(button.is_some(), retry, "{label}");
+    }
 }
 
 #[wasm_bindgen_test]
