@@ -4,7 +4,8 @@ mod common;
 
 use axum::http::{header, Method, StatusCode};
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
+use viewas_server::store::throttle::{PER_ACCOUNT, PER_ADDRESS};
 
 #[tokio::test]
 async fn me_answers_the_signed_in_user() {
@@ -238,4 +239,127 @@ async fn impersonation_tokens_cannot_use_account_endpoints() {
     // And signing in as a user does not make the impersonated user's session.
     let r = t.get("/api/view/assignments", &imp).await;
     assert_eq!(r.status, StatusCode::OK);
+}
+
+/// Sign-ins sent all at once, each on its own task: (401s, 429s). Anything
+/// else fails the test.
+async fn burst(t: &TestApp, bodies: Vec<Value>) -> (i64, i64) {
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|b| {
+            let req = request(Method::POST, "/api/auth/login", None, Some(b));
+            tokio::spawn(send_to(t.router.clone(), req))
+        })
+        .collect();
+    let (mut unauthorized, mut throttled) = (0, 0);
+    for task in tasks {
+        let r = task.await.unwrap();
+        match r.status {
+            StatusCode::UNAUTHORIZED => {
+                assert_eq!(r.code(), "invalid_credentials");
+                unauthorized += 1;
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(r.code(), "too_many_requests");
+                assert!(r.headers.contains_key(header::RETRY_AFTER));
+                throttled += 1;
+            }
+            s => panic!("unexpected {s}: {}", r.text),
+        }
+    }
+    (unauthorized, throttled)
+}
+
+/// Every 401 is one password check; a burst must not get more of them than
+/// the account's budget (it got 33 of 40 when the limit was read before the
+/// check and the failure written after it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_wrong_passwords_gets_no_more_checks_than_the_account_limit() {
+    let t = TestApp::new().await;
+    let wrong = json!({"email": ADMIN, "password": "wrong password"});
+    let (unauthorized, throttled) = burst(&t, vec![wrong; 30]).await;
+    assert_eq!(
+        (unauthorized, throttled),
+        (PER_ACCOUNT, 30 - PER_ACCOUNT),
+        "401s and 429s"
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM login_failures WHERE scope = 'account:admin@duvo.example'"),
+        PER_ACCOUNT
+    );
+    // The right password is refused too, until the window has passed.
+    let right = json!({"email": ADMIN, "password": PASSWORD});
+    let r = t
+        .call(Method::POST, "/api/auth/login", None, Some(right))
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// The same for the client address: one address spraying many accounts (here
+/// unknown ones, one attempt each) gets at most its own budget of checks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_over_many_accounts_gets_no_more_checks_than_the_address_limit() {
+    let t = TestApp::new().await;
+    let bodies = (0..40)
+        .map(|i| json!({"email": format!("nobody{i}@duvo.example"), "password": "guess"}))
+        .collect();
+    let (unauthorized, throttled) = burst(&t, bodies).await;
+    assert_eq!(
+        (unauthorized, throttled),
+        (PER_ADDRESS, 40 - PER_ADDRESS),
+        "401s and 429s"
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM login_failures WHERE scope LIKE 'address:%'"),
+        PER_ADDRESS
+    );
+}
+
+/// A correct password is not a failure: it signs in after a few failures,
+/// and the attempt it reserved is given back, so the account still has the
+/// rest of its budget for wrong passwords, and no more.
+#[tokio::test]
+async fn a_correct_password_signs_in_and_spends_no_budget() {
+    let t = TestApp::new().await;
+    let wrong = json!({"email": ADMIN, "password": "wrong password"});
+    let login = |body: &Value| t.call(Method::POST, "/api/auth/login", None, Some(body.clone()));
+    for _ in 0..3 {
+        assert_eq!(login(&wrong).await.code(), "invalid_credentials");
+    }
+    for _ in 0..3 {
+        let r = login(&json!({"email": ADMIN, "password": PASSWORD})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let failures = |scope: &str| {
+        t.count(&format!(
+            "SELECT COUNT(*) FROM login_failures WHERE scope = '{scope}'"
+        ))
+    };
+    assert_eq!(failures("account:admin@duvo.example"), 3);
+    assert_eq!(failures("address:unknown"), 3);
+    // Two more wrong passwords make five; the sixth is refused unchecked.
+    for _ in 0..PER_ACCOUNT - 3 {
+        assert_eq!(login(&wrong).await.code(), "invalid_credentials");
+    }
+    assert_eq!(login(&wrong).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(failures("account:admin@duvo.example"), PER_ACCOUNT);
+}
+
+/// Correct passwords sent at once all sign in while the account has budget
+/// for them: a reservation is held only while its password is checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn correct_passwords_at_once_all_sign_in() {
+    let t = TestApp::new().await;
+    let right = json!({"email": ADMIN, "password": PASSWORD});
+    let tasks: Vec<_> = (0..PER_ACCOUNT)
+        .map(|_| {
+            let req = request(Method::POST, "/api/auth/login", None, Some(right.clone()));
+            tokio::spawn(send_to(t.router.clone(), req))
+        })
+        .collect();
+    for task in tasks {
+        let r = task.await.unwrap();
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    assert_eq!(t.count("SELECT COUNT(*) FROM login_failures"), 0);
 }

@@ -33,22 +33,24 @@ async fn login(
     let account_scope = throttle::account_scope(&email);
     let address_scope = throttle::address_scope(&addr);
 
-    // Throttle first, so a locked account costs no password hashing.
-    let (scopes, lookup_email) = (
-        (account_scope.clone(), address_scope.clone()),
-        email.clone(),
-    );
-    let (wait, found) = state
+    // Reserve the attempt first, on the writer: both limits are checked and
+    // the attempt recorded as a failure in one transaction, so attempts
+    // arriving together cannot all pass the check before any is recorded,
+    // and a locked account costs no password hashing (see `throttle`).
+    // It changes no token, account or session, so it leaves the token cache
+    // valid (`write_activity`): a flood of wrong passwords does not slow the
+    // gate of everyone else.
+    let lookup_email = email.clone();
+    let (reserved, found) = state
         .store
-        .read(move |c| {
-            let a = throttle::retry_after(c, &scopes.0, throttle::PER_ACCOUNT, now)?;
-            let b = throttle::retry_after(c, &scopes.1, throttle::PER_ADDRESS, now)?;
-            Ok((a.max(b), account_by_email(c, &lookup_email)?))
-        })
+        .write_activity(
+            move |c| match throttle::reserve(c, &account_scope, &address_scope, now)? {
+                Ok(r) => Ok((Ok(r), account_by_email(c, &lookup_email)?)),
+                Err(wait) => Ok((Err(wait), None)),
+            },
+        )
         .await?;
-    if let Some(retry_after) = wait {
-        return Err(AppError::TooManyRequests { retry_after });
-    }
+    let reservation = reserved.map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
 
     // argon2 is deliberately slow: keep it off the async workers, on its own
     // two threads (see `verify_password_pooled`). Unknown accounts are
@@ -58,16 +60,8 @@ async fn login(
     let ok = verify_password_pooled(password, hash).await;
     let account = match found {
         Some((account, Some(_))) if ok && !account.disabled => account,
-        _ => {
-            state
-                .store
-                .write(move |c| {
-                    throttle::record_failure(c, &account_scope, now)?;
-                    throttle::record_failure(c, &address_scope, now)
-                })
-                .await?;
-            return Err(AppError::InvalidCredentials);
-        }
+        // The reservation stays: it is this attempt's failure.
+        _ => return Err(AppError::InvalidCredentials),
     };
 
     let t = new_token();
@@ -77,6 +71,8 @@ async fn login(
     state
         .store
         .write(move |c| {
+            // A right password is no failure: give the attempt back.
+            throttle::release(c, reservation)?;
             accounts::insert_token(
                 c,
                 &selector,
