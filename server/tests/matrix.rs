@@ -67,10 +67,12 @@ POST /api/impersonations/{id}/export    401u 401u    403n 200   200  403n  403n 
 POST /api/impersonations/{id}/notes     401u 401u    403n 201   201  403n  201  401e  401e    401u    403n
 ";
 
-/// Methods a route does not have, by kind of path (same caller columns).
+/// Methods a route does not have, by kind of path (same caller columns):
+/// a write an active session's token tries is refused as one (DESIGN 2(c)).
 const OTHER_METHODS: &str = "
 kind                                    anon garbled user admin p_in p_out imp  ended expired revoked other
-api                                     405  405     405  405   405  405   405  405   405     405     405
+api-get                                 405  405     405  405   405  405   405  405   405     405     405
+api-write                               405  405     405  405   405  405   403r 405   405     405     403r
 view                                    401u 401u    403n 403n  403n 403n  403r 401e  401e    401e    403r
 ";
 
@@ -332,12 +334,14 @@ async fn every_route_every_caller_every_method() {
             .filter(|(_, p)| p == pattern)
             .map(|(m, _)| m.as_str())
             .collect();
-        let kind = if pattern.starts_with("/api/view/") {
-            "view"
-        } else {
-            "api"
-        };
         for method in METHODS.iter().filter(|m| !own.contains(m)) {
+            let kind = if pattern.starts_with("/api/view/") {
+                "view"
+            } else if *method == "GET" {
+                "api-get"
+            } else {
+                "api-write"
+            };
             for (i, who) in PRINCIPALS.iter().enumerate() {
                 let got = answer(&send(&t, &f, method, pattern, who).await);
                 let want = &other_expected[kind][i];

@@ -125,6 +125,24 @@ fn aim(path: &str, sid: i64) -> String {
     }
 }
 
+/// What an impersonation token may write (its session's end and notes), and
+/// sign-in, which reads no token.
+fn session_control(r: &Req) -> bool {
+    let rest = r.path.split('?').next().unwrap_or_default();
+    if r.method == "POST" && rest == "/api/auth/login" {
+        return true;
+    }
+    let Some(rest) = rest.strip_prefix("/api/impersonations/") else {
+        return false;
+    };
+    r.method == "POST"
+        && rest.split_once('/').is_some_and(|(id, action)| {
+            !id.is_empty()
+                && id.bytes().all(|b| b.is_ascii_digit())
+                && matches!(action, "end" | "notes")
+        })
+}
+
 async fn send(t: &TestApp, token: &str, r: &Req) -> Resp {
     let mut b = Request::builder()
         .method(r.method)
@@ -223,8 +241,38 @@ fn random_requests_with_impersonation_tokens_change_nothing_and_leak_nothing() {
                     path: aim(&r.path, sid),
                     ..r.clone()
                 };
+                let blocked_before = t.events(sid, "blocked");
+                // (A sequence may end its own session with an early POST end.)
+                let running = t.count(&format!(
+                    "SELECT COUNT(*) FROM impersonation_sessions WHERE id = {sid} AND ended_at IS NULL"
+                )) == 1;
                 let res = send(&t, &token, &r).await;
                 total.set(total.get() + 1);
+                // While the session runs, every write the token may not make
+                // is refused, never answered 404/405, and on the record once;
+                // a refused end or note (403) is too.
+                if r.method != "GET" && running {
+                    let status = res.status.as_u16();
+                    let control = session_control(&r);
+                    // Ended meanwhile (its time ran out): answered 401.
+                    let ended = status == 401;
+                    prop_assert!(
+                        control || ended || !matches!(status, 404 | 405),
+                        "{} {}: {}",
+                        r.method,
+                        r.path,
+                        res.text
+                    );
+                    let expected = i64::from(!ended && (!control || status == 403));
+                    prop_assert_eq!(
+                        t.events(sid, "blocked") - blocked_before,
+                        expected,
+                        "{} {}: {}",
+                        r.method,
+                        r.path,
+                        res.text
+                    );
+                }
                 prop_assert!(
                     res.status.as_u16() < 500,
                     "{} {}: {} {}",

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod blocked;
 pub mod error;
 pub mod extractor;
 pub mod impersonations;
@@ -173,10 +174,18 @@ pub fn app(state: AppState) -> Router {
                 AppError::Internal("a handler panicked".into()).into_response()
             },
         ))
+        // Inside the gates below, so a write refused for its size is still
+        // refused (and recorded) as a write first.
+        .layer(middleware::from_fn(refuse_oversized))
+        // Writes with an impersonation token outside the view routes.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            blocked::record,
+        ))
         // The one enforcement layer for /api/view/*: it wraps every route
         // and the fallback, so no view path is reachable around it.
         .layer(middleware::from_fn_with_state(state.clone(), view::enforce))
-        .layer(middleware::from_fn(edge))
+        .layer(middleware::from_fn(no_store))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
@@ -221,9 +230,8 @@ async fn public_config(
 }
 
 /// Refuses declared oversized bodies before anything reads them (chunked
-/// bodies are caught by `DefaultBodyLimit` in the JSON extractor), and keeps
-/// API answers — impersonated data above all — out of every cache.
-async fn edge(req: Request, next: Next) -> Response {
+/// bodies are caught by `DefaultBodyLimit` in the JSON extractor).
+async fn refuse_oversized(req: Request, next: Next) -> Response {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -232,6 +240,12 @@ async fn edge(req: Request, next: Next) -> Response {
     if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
         return AppError::PayloadTooLarge.into_response();
     }
+    next.run(req).await
+}
+
+/// Keeps API answers — impersonated data above all, and every refusal —
+/// out of every cache.
+async fn no_store(req: Request, next: Next) -> Response {
     let is_api = web::is_api_path(req.uri().path());
     let mut res = next.run(req).await;
     if is_api {
