@@ -409,7 +409,8 @@ pub fn StartForm(item: UserSearchItem, on_cancel: Callback<()>) -> impl IntoView
         }
     });
 
-    let count = move || reason.with(|r| r.trim().chars().count());
+    // Counted as the server counts them: invisible characters do not count.
+    let count = move || reason.with(|r| viewas_api::reason::visible_chars(r));
 
     let end_other_api = api.clone();
     let start = Action::new_local(move |req: &StartImpersonation| {

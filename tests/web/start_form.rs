@@ -114,10 +114,14 @@ async fn a_short_reason_is_refused_before_any_request() {
     set_field(&el, "#reason", "  too short ", "input");
     settle().await;
     assert_eq!(text_of(&el, "#reason-count"), "9 characters (at least 10)");
+    // Invisible characters count for nothing, as on the server.
+    set_field(&el, "#reason", &"\u{202E}\u{200B}".repeat(8), "input");
+    settle().await;
+    assert_eq!(text_of(&el, "#reason-count"), "0 characters (at least 10)");
     let form: web_sys::HtmlFormElement = find(&el, "form").unchecked_into();
     form.request_submit().unwrap();
     settle().await;
-    assert!(text_of(&el, "[role=alert]").contains("at least 10 characters"));
+    assert!(text_of(&el, "[role=alert]").contains("at least 10 visible characters"));
     assert_eq!(t.calls(), 0);
     assert!(ctx.active_untracked().is_none());
 }
