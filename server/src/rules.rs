@@ -18,6 +18,11 @@ pub fn refusal(caller: &Account, target: &Account, client_orgs: &[i64]) -> Optio
     if caller.disabled || caller.role == Role::User {
         return Some(NOT_STAFF);
     }
+    // First for partners, so a partner learns nothing else (role, disabled)
+    // of a user outside their clients.
+    if caller.role == Role::Partner && !client_orgs.contains(&target.org.id) {
+        return Some(NOT_CLIENT);
+    }
     if caller.id == target.id {
         return Some(SELF);
     }
@@ -28,9 +33,6 @@ pub fn refusal(caller: &Account, target: &Account, client_orgs: &[i64]) -> Optio
     }
     if target.disabled {
         return Some(DISABLED);
-    }
-    if caller.role == Role::Partner && !client_orgs.contains(&target.org.id) {
-        return Some(NOT_CLIENT);
     }
     None
 }
@@ -74,6 +76,15 @@ mod tests {
         assert_eq!(refusal(&admin, &disabled, &[]), Some(DISABLED));
         assert_eq!(refusal(&partner, &user, &[5]), Some(NOT_CLIENT));
         assert_eq!(refusal(&partner, &client_user, &[5]), None);
+        // Outside a partner's clients, nothing else is told.
+        let admin_elsewhere = acct(10, Role::Admin, 7, false);
+        let disabled_elsewhere = acct(11, Role::User, 7, true);
+        assert_eq!(refusal(&partner, &admin_elsewhere, &[5]), Some(NOT_CLIENT));
+        assert_eq!(
+            refusal(&partner, &disabled_elsewhere, &[5]),
+            Some(NOT_CLIENT)
+        );
+        assert_eq!(refusal(&partner, &partner, &[5]), Some(NOT_CLIENT));
         assert_eq!(refusal(&user, &client_user, &[]), Some(NOT_STAFF));
     }
 }

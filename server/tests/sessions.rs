@@ -116,6 +116,10 @@ async fn reason_rules() {
         json!({"user_id": alice, "reason_category": "curiosity", "reason": REASON}),
         json!({"user_id": alice, "reason_category": "audit", "reason": REASON, "ticket": "T".repeat(65)}),
         json!({"user_id": alice, "reason_category": "audit", "reason": "x".repeat(2001)}),
+        // Missing or null: the same rule of the form, not a 400.
+        json!({"user_id": alice, "reason": REASON}),
+        json!({"user_id": alice, "reason_category": null, "reason": REASON}),
+        json!({"user_id": alice, "reason_category": "audit", "reason": null}),
     ] {
         let r = t.post("/api/impersonations", &admin, body.clone()).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -143,6 +147,35 @@ async fn unknown_target_is_not_found() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.code(), "not_found");
+}
+
+/// A partner is told the same of every user outside their client
+/// organisations, whether an administrator, a disabled user, anyone else
+/// or nobody at all.
+#[tokio::test]
+async fn a_partner_learns_nothing_of_users_outside_their_clients() {
+    let t = TestApp::new().await;
+    let partner = t.login(PARTNER).await;
+    let admin_id = t.user_id(ADMIN);
+    let disabled_outside = t.count(
+        "SELECT u.id FROM users u WHERE u.disabled = 1 AND u.org_id NOT IN \
+         (SELECT client_org_id FROM partner_clients) LIMIT 1",
+    );
+    assert!(
+        disabled_outside > 0,
+        "the demo has a disabled user outside the partner's clients"
+    );
+    for id in [admin_id, disabled_outside, t.user_id(ALICE), 999_999] {
+        let r = t
+            .post("/api/impersonations", &partner, start_body(id))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "user {id}: {}", r.text);
+        assert_eq!(r.code(), "not_allowed");
+        assert_eq!(
+            r.body["error"]["message"],
+            "Not one of your client organisations"
+        );
+    }
 }
 
 #[tokio::test]

@@ -31,14 +31,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/impersonations/{id}/export", post(export))
 }
 
-/// The start body with the category as text, so an unknown category is a
-/// 422 `invalid_reason` (a rule of the form) rather than a 400.
+/// The start body with the category and reason optional text, so a missing,
+/// null or unknown one is a 422 `invalid_reason` (a rule of the form) rather
+/// than a 400.
 #[derive(Debug, Deserialize)]
 struct StartBody {
     user_id: i64,
-    reason_category: String,
     #[serde(default)]
-    reason: String,
+    reason_category: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
     #[serde(default)]
     ticket: Option<String>,
 }
@@ -68,26 +70,29 @@ async fn start(
     Starter(me): Starter,
     Json(body): Json<StartBody>,
 ) -> Result<(StatusCode, axum::Json<StartedImpersonation>), AppError> {
-    let category = ReasonCategory::parse(&body.reason_category).ok_or_else(|| {
-        AppError::InvalidReason(
-            "Choose a reason category: support_request, diagnose_issue, audit or onboarding."
-                .into(),
-        )
-    })?;
+    let reason = body.reason.unwrap_or_default();
+    let category = ReasonCategory::parse(body.reason_category.as_deref().unwrap_or_default())
+        .ok_or_else(|| {
+            AppError::InvalidReason(
+                "Choose a reason category: support_request, diagnose_issue, audit or onboarding."
+                    .into(),
+            )
+        })?;
     let ticket = body
         .ticket
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty());
-    validate_reason(category, &body.reason, ticket.as_deref())
+    validate_reason(category, &reason, ticket.as_deref())
         .map_err(|e| AppError::InvalidReason(e.to_string()))?;
 
     let t = new_token();
     let now = state.now();
+    let partner = me.account.role == Role::Partner;
     let args = StartArgs {
         impersonator_id: me.account.id,
         target_id: body.user_id,
         category,
-        reason: body.reason.trim().to_string(),
+        reason: reason.trim().to_string(),
         ticket,
         now,
         max_secs: state.settings.max_session_secs,
@@ -113,6 +118,10 @@ async fn start(
                     token: t.token,
                 }),
             ))
+        }
+        // A partner is told the same of any user outside their clients.
+        Err(StartOutcome::TargetNotFound) if partner => {
+            Err(AppError::not_allowed(crate::rules::NOT_CLIENT))
         }
         Err(StartOutcome::TargetNotFound) => Err(AppError::NotFound),
         Err(StartOutcome::NotAllowed(why)) => Err(AppError::not_allowed(why)),
