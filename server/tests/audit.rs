@@ -254,6 +254,9 @@ async fn audit_sessions_filters_and_partner_scope() {
         .get(&format!("/api/audit/events?session_id={a}"), &partner)
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // And the same for a session that does not exist.
+    let missing = t.get("/api/audit/events?session_id=999999", &partner).await;
+    assert_eq!((missing.status, missing.body.clone()), (r.status, r.body));
     let r = t.get("/api/audit/events", &partner).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // Users: none of it.

@@ -149,11 +149,16 @@ async fn list_events(
         .store
         .read(move |c| {
             if let Some(id) = session_id {
+                // A partner gets the same answer for a session that is not
+                // theirs and one that does not exist: ids tell them nothing.
                 match session_by_id(c, id)? {
-                    None => return Ok(Err(AppError::NotFound)),
                     Some(s) if partner && s.impersonator_id != me_id => {
                         return Ok(Err(AppError::not_allowed("This is not your session")))
                     }
+                    None if partner => {
+                        return Ok(Err(AppError::not_allowed("This is not your session")))
+                    }
+                    None => return Ok(Err(AppError::NotFound)),
                     Some(_) => {}
                 }
             }
