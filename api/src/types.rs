@@ -416,7 +416,7 @@ pub struct AuditEvent {
     pub id: Id,
     pub at: Timestamp,
     /// `session_started`, `session_ended`, `view`, `blocked`, `note`,
-    /// `revocation`, `export`, ...
+    /// `start_refused`, `revocation`, `export`, ...
     pub kind: String,
     pub actor_id: Option<Id>,
     pub subject_id: Option<Id>,

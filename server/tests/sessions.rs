@@ -149,6 +149,39 @@ async fn unknown_target_is_not_found() {
     assert_eq!(r.code(), "not_found");
 }
 
+/// Guarantee 4: a start the rules refuse is a blocked attempt, on the
+/// record with who tried whom and why not; it opens nothing.
+#[tokio::test]
+async fn a_refused_start_is_on_the_record() {
+    let t = TestApp::new().await;
+    let admin = t.login(ADMIN).await;
+    let (admin_id, support_id) = (t.user_id(ADMIN), t.user_id(SUPPORT));
+    let r = t
+        .post("/api/impersonations", &admin, start_body(support_id))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let db = t.db();
+    let (actor, subject, session, status, detail): (i64, i64, Option<i64>, i64, String) = db
+        .query_row(
+            "SELECT actor_id, subject_id, session_id, status, detail FROM audit_events \
+             WHERE kind = 'start_refused'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (actor, subject, session, status),
+        (admin_id, support_id, None, 403)
+    );
+    let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+    assert_eq!(detail["why"], "Administrators cannot be impersonated");
+    assert_eq!(detail["reason"], REASON);
+    assert_eq!(t.count("SELECT COUNT(*) FROM impersonation_sessions"), 0);
+    // The chain still verifies with the new row in it.
+    let v = t.get("/api/audit/verify", &admin).await;
+    assert_eq!(v.body["ok"], true, "{}", v.text);
+}
+
 /// A partner is told the same of every user outside their client
 /// organisations, whether an administrator, a disabled user, anyone else
 /// or nobody at all.

@@ -46,6 +46,25 @@ pub fn start(conn: &Connection, a: &StartArgs) -> DbResult<StartOutcome> {
     };
     let clients = client_orgs(conn, me.org.id)?;
     if let Some(why) = rules::refusal(&me, &target, &clients) {
+        // A refused attempt is on the record too: who tried whom, and why not.
+        let detail = serde_json::json!({
+            "why": why,
+            "reason_category": a.category.as_str(),
+            "reason": a.reason,
+        })
+        .to_string();
+        audit::append(
+            conn,
+            &NewEvent {
+                at: a.now,
+                kind: "start_refused",
+                actor_id: Some(me.id),
+                subject_id: Some(target.id),
+                status: Some(403),
+                detail: Some(&detail),
+                ..Default::default()
+            },
+        )?;
         return Ok(StartOutcome::NotAllowed(why));
     }
     if let Some(active) = active_of(conn, me.id)? {
