@@ -43,7 +43,9 @@ pub fn Banner(
         let api = api.clone();
         spawn_local(async move {
             // Fail closed: whatever the server says, or if it cannot be
-            // reached, this client leaves the session.
+            // reached, this client leaves the session. Without the server's
+            // record (`None`) the summary says the server was not told and
+            // offers to end the session there again.
             let ended = api.end_session().await.ok();
             ctx.end_local(EndCause::Exit, ended);
             exiting.try_set(false);

@@ -51,13 +51,20 @@ pub fn how_it_ended(s: &Session, local: Option<&EndedSession>, tz: &str) -> Stri
         (Some(EndReason::Exit), Some(EndCause::OtherTab)) | (None, Some(EndCause::OtherTab)) => {
             "Exit in another tab".into()
         }
-        (Some(EndReason::Exit), _) | (None, Some(EndCause::Exit)) => match &s.ended_at {
+        (Some(EndReason::Exit), _) => match &s.ended_at {
             Some(t) => format!("Exit at {}", at(Some(t))),
             None => "Exit".into(),
         },
+        (None, Some(EndCause::Exit)) => "Exit in this browser only: the server was not told".into(),
         (None, Some(EndCause::EndedByServer)) => "Ended by the server".into(),
         (None, None) => "Still active".into(),
     }
+}
+
+/// Whether this browser left the session by Exit but the server did not
+/// confirm it (it could not be reached): the session may still be open there.
+pub fn exit_not_confirmed(s: &Session, local: Option<&EndedSession>) -> bool {
+    s.end_reason.is_none() && local.is_some_and(|l| l.cause == EndCause::Exit)
 }
 
 /// `ended - started` (or `expires - started`) as words.
@@ -164,7 +171,7 @@ pub fn SummaryPage() -> impl IntoView {
                     let outcome = outcome.clone();
                     crate::erase::suspend(async move {
                     match outcome(data.await) {
-                        Ok((s, mine)) => view! { <SummaryView s=s local=mine /> }.into_any(),
+                        Ok((s, mine)) => view! { <SummaryView s=s local=mine on_ended=retry /> }.into_any(),
                         Err(Some(e)) => {
                             view! { <ErrorPanel error=e retry=retry /> }
                                 .into_any()
@@ -185,9 +192,15 @@ pub fn SummaryPage() -> impl IntoView {
 }
 
 #[component]
-fn SummaryView(s: Session, local: Option<EndedSession>) -> impl IntoView {
+fn SummaryView(
+    s: Session,
+    local: Option<EndedSession>,
+    /// The server ended the session after all: show its record.
+    on_ended: Callback<()>,
+) -> impl IntoView {
     let tz = local_zone();
     let how = how_it_ended(&s, local.as_ref(), &tz);
+    let not_confirmed = exit_not_confirmed(&s, local.as_ref());
     let duration = duration_words(&s, local.as_ref().map(|l| l.at_ms));
     let record = markdown(&s, &how, &duration, &tz);
     let copy_status = RwSignal::new(None::<String>);
@@ -228,8 +241,38 @@ fn SummaryView(s: Session, local: Option<EndedSession>) -> impl IntoView {
             copy_status.set(Some(e));
         }
     };
+    let end_status = RwSignal::new(None::<String>);
+    let end_again = {
+        let (api, id) = (ApiClient::expect(), s.id);
+        move |_| {
+            let api = api.clone();
+            end_status.set(Some("Ending the session on the server…".into()));
+            spawn_local(async move {
+                match api.end_session_as_impersonator(id).await {
+                    Ok(_) => on_ended.run(()),
+                    Err(e) => {
+                        end_status.try_set(Some(format!("The session was not ended: {e}")));
+                    }
+                }
+            });
+        }
+    };
+    let open_until = time::format_ts(&s.expires_at, &tz, Style::Time);
     view! {
         {expired.then(|| view! { <p class="notice notice-warning" role="status">{how.clone()}</p> })}
+        {not_confirmed.then(move || view! {
+            <div class="notice notice-warning" role="alert">
+                <p>
+                    {format!(
+                        "The server could not be reached when you exited. You have left the session in this browser, but the server may keep it open until it times out (at the latest at {open_until}).",
+                    )}
+                </p>
+                <button type="button" class="btn btn-secondary" on:click=end_again>
+                    "End it on the server"
+                </button>
+                <p role="status">{crate::erase::reactive(move || {end_status.get()}.into_any())}</p>
+            </div>
+        })}
         <dl class="facts summary">
             <dt>"Who"</dt>
             <dd>

@@ -179,3 +179,32 @@ async fn a_view_request_restarts_the_idle_clock() {
     assert_eq!(after.deadline_ms, before.deadline_ms, "the maximum stays");
     assert_eq!(after.session.pages_viewed, 1);
 }
+
+#[wasm_bindgen_test]
+async fn exit_with_the_server_unreachable_still_leaves_and_says_the_server_was_not_told() {
+    reset();
+    let t = FakeTransport::unreachable();
+    let (el, _dispose, ctx) = mount_banner(&t, alice(), 1800);
+    settle().await;
+    click(&el, ".btn-exit");
+    settle().await;
+
+    // Fail closed: the context is cleared all the same.
+    assert!(ctx.active_untracked().is_none(), "still in the session");
+    assert_eq!(session_item("viewas.session"), None);
+    let reqs = t.requests();
+    assert!(
+        reqs.iter().any(|r| r.method == viewas::api::Method::Post
+            && r.path == "/api/impersonations/7/end"),
+        "the end was asked for: {reqs:?}"
+    );
+    // But the summary must not say the server ended it.
+    let ended = ctx.ended_untracked().expect("an ended session");
+    assert_eq!(ended.cause, EndCause::Exit);
+    assert!(viewas::pages::summary::exit_not_confirmed(
+        &ended.session,
+        Some(&ended)
+    ));
+    let how = viewas::pages::summary::how_it_ended(&ended.session, Some(&ended), "UTC");
+    assert_eq!(how, "Exit in this browser only: the server was not told");
+}

@@ -228,3 +228,115 @@ async fn only_an_origin_in_the_servers_list_gets_a_message() {
     embed::set_server_origins(None);
     reset();
 }
+
+/// Exit while the server cannot be reached: the summary says so plainly and
+/// offers to end the session on the server again, which then shows the
+/// server's record.
+#[wasm_bindgen_test]
+async fn an_exit_the_server_did_not_hear_is_told_and_can_be_ended_again() {
+    use leptos::{mount::mount_to, prelude::*};
+    use std::sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    };
+    use viewas::{api::HttpResponse, app::AppRouter, provide_app_contexts, session::AuthInfo};
+    use viewas_api::SessionStatus;
+
+    reset();
+    let _at = At::go("/session/assignments");
+    let online = Arc::new(AtomicBool::new(true));
+    let ended_on_server = Arc::new(AtomicBool::new(false));
+    let (on, done) = (online.clone(), ended_on_server.clone());
+    let t = FakeTransport::new(move |req| {
+        if !on.load(Ordering::SeqCst) {
+            return Err(viewas::api::TransportError::Unreachable("offline".into()));
+        }
+        let mut s = session_for(alice(), 7, 1800);
+        match (req.method, req.path.as_str()) {
+            (Method::Get, "/api/view/assignments") => respond(200, "[]"),
+            (Method::Post, "/api/impersonations/7/end") => {
+                done.store(true, Ordering::SeqCst);
+                s.status = SessionStatus::Ended;
+                s.end_reason = Some(EndReason::Exit);
+                s.ended_at = Some(iso(js_sys::Date::now()));
+                respond(200, json(&s))
+            }
+            (Method::Get, "/api/impersonations/7") => {
+                if done.load(Ordering::SeqCst) {
+                    s.status = SessionStatus::Ended;
+                    s.end_reason = Some(EndReason::Exit);
+                    s.ended_at = Some(iso(js_sys::Date::now()));
+                }
+                respond(200, json(&s))
+            }
+            _ => Ok(HttpResponse {
+                status: 404,
+                body: r#"{"error":{"code":"not_found","message":"Not found"}}"#.into(),
+            }),
+        }
+    });
+    let el = container();
+    let arc = t.arc();
+    let _dispose = mount_to(el.clone(), move || {
+        let (ctx, _) = provide_app_contexts(arc);
+        ctx.sign_in(AuthInfo {
+            token: "admin-token".into(),
+            user: alice(),
+        });
+        ctx.start(started(alice(), 7, 1800));
+        view! { <AppRouter /> }
+    });
+    settle().await;
+
+    online.store(false, Ordering::SeqCst);
+    click(&el, ".btn-exit");
+    for _ in 0..3 {
+        settle().await;
+    }
+    let text = el.text_content().unwrap_or_default();
+    assert!(
+        text.contains("The server could not be reached when you exited"),
+        "{text}"
+    );
+    assert!(
+        text.contains("How it ended") && text.contains("the server was not told"),
+        "{text}"
+    );
+    assert!(!text.contains("Exit at"), "{text}");
+    let alert = find(&el, "[role=alert]");
+    assert!(alert
+        .text_content()
+        .unwrap_or_default()
+        .contains("may keep it open"));
+
+    // Still offline: the retry says so and the notice stays.
+    click(&el, "[role=alert] button");
+    settle().await;
+    assert!(
+        text_of(&el, "[role=alert] [role=status]").contains("could not be reached"),
+        "{}",
+        text_of(&el, "[role=alert]")
+    );
+
+    // Back online: the end goes out with the administrator's token and the
+    // page shows the server's record.
+    online.store(true, Ordering::SeqCst);
+    click(&el, "[role=alert] button");
+    for _ in 0..3 {
+        settle().await;
+    }
+    let end = t
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path == "/api/impersonations/7/end")
+        .expect("an end request");
+    assert_eq!(end.method, Method::Post);
+    assert_eq!(end.bearer.as_deref(), Some("admin-token"));
+    assert!(ended_on_server.load(Ordering::SeqCst));
+    let text = el.text_content().unwrap_or_default();
+    assert!(text.contains("Exit at"), "{text}");
+    assert!(
+        el.query_selector("[role=alert]").unwrap().is_none(),
+        "the warning is gone: {text}"
+    );
+}
