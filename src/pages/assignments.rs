@@ -273,7 +273,7 @@ fn AssignmentDetailView(a: AssignmentDetail, tz: String, first: String) -> impl 
                     <dt>"Created"</dt>
                     <dd>{time::format_ts(&a.created_at, &tz, time::Style::DateTime)}</dd>
                 </dl>
-                <p>
+                <p class="link-line">
                     <A href=runs_link>"See this assignment's runs"</A>
                 </p>
             </section>

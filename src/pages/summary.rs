@@ -184,7 +184,7 @@ pub fn SummaryPage() -> impl IntoView {
                 })
                 })}
             </Transition>
-            <p>
+            <p class="link-line">
                 <A href="/">"Back to Find a user"</A>
             </p>
         </AdminFrame>
