@@ -82,3 +82,31 @@ test("tables keep words whole at 1280, 768 and 390 px; wide ones scroll in their
   }
   assert.deepEqual(found, {}, JSON.stringify(found, null, 2));
 });
+
+test("Audit: a session's events come into view with focus on their heading", async () => {
+  const context = await browser.newContext({ viewport: { width: 768, height: 1024 }, hasTouch: true });
+  const page = await context.newPage();
+  const errors = watchConsole(page);
+  await page.goto(server.url + "/");
+  await signIn(page, "admin@duvo.example");
+  // Enough sessions that the list is longer than the screen.
+  for (let i = 0; i < 6; i++) {
+    const banner = await startSession(page, "carol@initech", "carol@initech.example", `Audit focus check number ${i}`);
+    await banner.getByRole("button", { name: "Exit" }).click();
+    await page.getByRole("heading", { level: 1, name: "Session summary" }).waitFor();
+    await page.getByRole("link", { name: "Back to Find a user" }).click();
+    await page.getByRole("combobox", { name: "Find a user" }).waitFor();
+  }
+  await page.goto(server.url + "/audit");
+  await page.locator("main table tbody tr").first().waitFor();
+  const open = page.getByRole("button", { name: /events$/ }).first();
+  await open.tap();
+  const heading = page.locator("#audit-events-title");
+  await page.waitForFunction(() => document.activeElement?.id === "audit-events-title", null, { timeout: 5000 });
+  const box = await heading.boundingBox();
+  assert.ok(box && box.y >= 0 && box.y + box.height <= 1024, `the heading is on screen: ${JSON.stringify(box)}`);
+  assert.match(await heading.textContent(), /^Events of session #\d+, in order$/);
+  await page.screenshot({ path: new URL("audit-events-opened-768.png", SHOTS).pathname });
+  assert.deepEqual(errors, []);
+  await context.close();
+});

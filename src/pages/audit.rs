@@ -2,7 +2,7 @@
 //! scopes them), filters, one session's events in order, and whether the
 //! hash chain verifies, said plainly.
 
-use leptos::prelude::*;
+use leptos::{html, prelude::*};
 use viewas_api::{
     AuditEvent, EndReason, ErrorCode, Id, Page, Session, SessionStatus, VerifyResult,
 };
@@ -294,9 +294,20 @@ fn SessionEvents(id: Id, tz: String) -> impl IntoView {
     let api = ApiClient::expect();
     let events = api.resource(move || Some(Fetch::Admin(admin_path::audit_events(id))));
     let retry = Callback::new(move |_| events.refetch());
+    // The panel opens below the whole list, off screen after a tap on a row:
+    // bring it into view and move focus to its heading.
+    let heading = NodeRef::<html::H2>::new();
+    Effect::new(move |_| {
+        if let Some(h) = heading.get() {
+            h.scroll_into_view();
+            let options = web_sys::FocusOptions::new();
+            options.set_prevent_scroll(true);
+            let _ = h.focus_with_options(&options);
+        }
+    });
     view! {
         <section class="card" id="audit-events" aria-labelledby="audit-events-title">
-            <h2 id="audit-events-title">{format!("Events of session #{id}, in order")}</h2>
+            <h2 id="audit-events-title" tabindex="-1" node_ref=heading>{format!("Events of session #{id}, in order")}</h2>
             <Transition fallback=|| view! { <Skeleton rows=5 /> }>
                 {crate::erase::reactive(move || {
                     let tz = tz.clone();
