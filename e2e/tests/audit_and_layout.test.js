@@ -110,3 +110,22 @@ test("Audit: a session's events come into view with focus on their heading", asy
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("a partner's Audit page asks nothing that is only for administrators", async () => {
+  const page = await browser.newPage();
+  const errors = watchConsole(page);
+  const refused = [];
+  page.on("response", (r) => {
+    if (r.status() >= 400) refused.push(`${r.status()} ${r.url()}`);
+  });
+  await page.goto(server.url + "/");
+  await signIn(page, "partner@northwind.example");
+  await page.getByRole("combobox", { name: "Find a user" }).waitFor();
+  await page.goto(server.url + "/audit");
+  await page.getByRole("heading", { level: 1, name: "Audit" }).waitFor();
+  await page.getByText("Verifying the whole audit trail is for administrators.").waitFor();
+  await settled(page);
+  assert.deepEqual(refused, []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -4,13 +4,14 @@
 
 use leptos::{html, prelude::*};
 use viewas_api::{
-    AuditEvent, EndReason, ErrorCode, Id, Page, Session, SessionStatus, VerifyResult,
+    AuditEvent, EndReason, ErrorCode, Id, Page, Role, Session, SessionStatus, VerifyResult,
 };
 
 use crate::{
     api::{admin_path, encode, ApiClient, Fetch},
     components::{AdminFrame, DataTable, Empty, ErrorPanel, Paging, Skeleton},
     pages::impersonate::local_zone,
+    session::SessionContext,
     time::{self, Style},
 };
 
@@ -93,7 +94,12 @@ pub fn AuditPage() -> impl IntoView {
     let impersonators = RwSignal::new(People::new());
     let targets = RwSignal::new(People::new());
 
-    let verify = api.resource(|| Some(Fetch::Admin(admin_path::audit_verify())));
+    // Verifying the chain is for administrators: a partner's page does not
+    // ask (the server would refuse it, 403, an error in the console).
+    let is_admin = SessionContext::expect()
+        .auth_untracked()
+        .is_some_and(|a| a.user.role == Role::Admin);
+    let verify = api.resource(move || is_admin.then(|| Fetch::Admin(admin_path::audit_verify())));
     let retry_verify = Callback::new(move |_| verify.refetch());
     let first_page = api.resource(move || {
         Some(Fetch::Admin(admin_path::audit_sessions(
@@ -148,7 +154,7 @@ pub fn AuditPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(e) if e.code() == Some(ErrorCode::NotAllowed) => {
+                        Err(e) if !is_admin || e.code() == Some(ErrorCode::NotAllowed) => {
                             view! {
                                 <p class="hint">"Verifying the whole audit trail is for administrators."</p>
                             }
