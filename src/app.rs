@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use leptos_router::{
     components::{Outlet, ParentRoute, Redirect, Route, Router, Routes},
-    hooks::use_location,
+    hooks::{use_location, use_query_map},
     path,
 };
 use wasm_bindgen::JsCast;
@@ -29,8 +29,25 @@ use crate::{
 /// Where the session starts.
 pub const SESSION_HOME: &str = "/session/assignments";
 
+/// The console page asked for before signing in, to go to after it.
+#[derive(Clone, Copy)]
+struct ReturnTo(StoredValue<Option<String>>);
+
+/// Whether `next` may be returned to: a path (no query) of this console's
+/// own admin pages, never another origin (`//host`, `/\host`, a scheme) or
+/// a page whose address says something else happens (sign-in, sessions).
+pub fn is_return_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && next
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'\\' | b'?' | b'#'))
+        && !["/login", "/session"].iter().any(|p| next.starts_with(p))
+}
+
 #[component]
 pub fn AppRouter() -> impl IntoView {
+    provide_context(ReturnTo(StoredValue::new(None)));
     view! {
         <Router>
             <FocusOnNavigation />
@@ -81,16 +98,32 @@ fn Fallback() -> impl IntoView {
 }
 
 /// Admin pages: into the session while one is active, to sign in without a
-/// token.
+/// token (and back here after it).
 #[component]
 pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
     let ctx = SessionContext::expect();
+    let ReturnTo(return_to) = expect_context();
+    let location = use_location();
     let signed_in = Memo::new(move |_| ctx.is_signed_in());
     crate::erase::reactive(move || {
         if ctx.is_active() {
             view! { <Redirect path=SESSION_HOME /> }.into_any()
         } else if !signed_in.get() {
-            view! { <Redirect path="/login" /> }.into_any()
+            // The path only: the admin pages read no query (the portal's
+            // `?partner_origin=` is read once at start-up).
+            let here = location.pathname.get_untracked();
+            let to = if here == "/" {
+                "/login".to_string()
+            } else {
+                format!("/login?next={}", crate::api::encode(&here))
+            };
+            view! { <Redirect path=to /> }.into_any()
+        } else if let Some(next) = return_to
+            .try_update_value(Option::take)
+            .flatten()
+            .filter(|n| *n != location.pathname.get_untracked())
+        {
+            view! { <Redirect path=next /> }.into_any()
         } else {
             children()
         }
@@ -101,6 +134,11 @@ pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
 fn LoginGate() -> impl IntoView {
     let ctx = SessionContext::expect();
     let signed_in = Memo::new(move |_| ctx.is_signed_in());
+    // `?next=` names the page to go to once signed in; the admin pages'
+    // gate takes it from here (sign-in itself goes to `/`).
+    let ReturnTo(return_to) = expect_context();
+    let next = use_query_map().with_untracked(|q| q.get("next"));
+    return_to.set_value(next.filter(|n| is_return_path(n)));
     crate::erase::reactive(move || {
         if ctx.is_active() {
             view! { <Redirect path=SESSION_HOME /> }.into_any()

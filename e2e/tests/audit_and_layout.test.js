@@ -129,3 +129,28 @@ test("a partner's Audit page asks nothing that is only for administrators", asyn
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("signed out, a deep link returns to its page after sign-in, and only to a page of the console", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(server.url + "/audit");
+  await page.getByLabel("Email").waitFor();
+  assert.equal(new URL(page.url()).pathname, "/login");
+  await signIn(page, "admin@duvo.example");
+  await page.getByRole("heading", { level: 1, name: "Audit" }).waitFor();
+  assert.equal(new URL(page.url()).pathname, "/audit");
+  await context.close();
+
+  for (const next of ["//evil.example/x", "https://evil.example/", "/\\evil.example", "/%09/evil.example", "/session/runs", "/?x=1"]) {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    await p.goto(`${server.url}/login?next=${encodeURIComponent(next)}`);
+    await signIn(p, "admin@duvo.example");
+    await p.getByRole("combobox", { name: "Find a user" }).waitFor();
+    await p.waitForTimeout(200);
+    const at = new URL(p.url());
+    assert.equal(at.origin, server.url, `next=${next}`);
+    assert.equal(at.pathname, "/", `next=${next}`);
+    await ctx.close();
+  }
+});
