@@ -5,12 +5,13 @@
 use leptos::prelude::*;
 
 /// A scrollable table. `headers` are the column titles (`<th scope="col">`);
-/// `caption`, when given, is read by screen readers only; the children are
-/// its `<tbody>` elements.
+/// `caption` is read by screen readers only, and names the scrolling region,
+/// which takes focus so a table wider than the screen scrolls by keyboard
+/// too; the children are its `<tbody>` elements.
 #[component]
 pub fn DataTable(
     headers: &'static [&'static str],
-    #[prop(optional, into)] caption: Option<String>,
+    #[prop(into)] caption: String,
     /// Extra class of the scrolling wrapper (`events`).
     #[prop(optional)]
     wrap: &'static str,
@@ -21,10 +22,11 @@ pub fn DataTable(
     } else {
         format!("table-wrap {wrap}")
     };
+    let label = caption.clone();
     view! {
-        <div class=wrap>
+        <div class=wrap tabindex="0" role="region" aria-label=label>
             <table class="data">
-                {caption.map(|c| view! { <caption class="visually-hidden">{c}</caption> })}
+                <caption class="visually-hidden">{caption}</caption>
                 <thead>
                     <tr>
                         {headers.iter().map(|h| view! { <th scope="col">{*h}</th> }).collect_view()}

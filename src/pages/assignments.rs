@@ -312,7 +312,7 @@ pub fn ConnectionsTable(connections: Vec<ConnectionView>) -> impl IntoView {
         return view! { <Empty text="No connections." /> }.into_any();
     }
     view! {
-        <DataTable headers=&["Connection", "Kind", "Status"]>
+        <DataTable headers=&["Connection", "Kind", "Status"] caption="Connections">
                 <tbody>
                     {connections
                         .into_iter()

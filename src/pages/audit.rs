@@ -402,7 +402,7 @@ fn event_table(items: Vec<AuditEvent>, tz: &str) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <DataTable headers=&["#", "Time", "Event", "Request", "Status", "Detail"] wrap="events">
+        <DataTable headers=&["#", "Time", "Event", "Request", "Status", "Detail"] caption="Events" wrap="events">
             <tbody>{rows}</tbody>
         </DataTable>
     }

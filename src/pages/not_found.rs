@@ -19,7 +19,7 @@ pub fn NotFoundPage() -> impl IntoView {
     view! {
         <h1 tabindex="-1">"Page not found"</h1>
         <p>"There is no page at this address. It may have moved, or the link may be mistyped."</p>
-        <p>
+        <p class="link-line">
             <A href=href>{words}</A>
         </p>
     }

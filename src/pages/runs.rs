@@ -374,7 +374,7 @@ fn RunDetailView(r: RunDetail, tz: String) -> impl IntoView {
                 view! { <Empty text="This run has no steps recorded." /> }.into_any()
             } else {
                 view! {
-                    <DataTable headers=&["#", "Step", "Status", "Started", "Duration", "Output"]>
+                    <DataTable headers=&["#", "Step", "Status", "Started", "Duration", "Output"] caption="Steps">
                             <tbody>
                                 {steps
                                     .into_iter()

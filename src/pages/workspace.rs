@@ -55,7 +55,7 @@ fn WorkspaceView(w: Workspace) -> impl IntoView {
                     view! { <Empty text="No other members." /> }.into_any()
                 } else {
                     view! {
-                        <DataTable headers=&["Name", "Email", "Role"]>
+                        <DataTable headers=&["Name", "Email", "Role"] caption="Members">
                                 <tbody>
                                     {w
                                         .members

@@ -142,6 +142,14 @@ async fn a_data_table_has_its_caption_and_column_headers() {
         .ok()
         .flatten()
         .is_some());
+    // The scrolling wrapper is a named region a keyboard can reach.
+    let wrap = find(&el, ".table-wrap");
+    assert_eq!(wrap.get_attribute("tabindex").as_deref(), Some("0"));
+    assert_eq!(wrap.get_attribute("role").as_deref(), Some("region"));
+    assert_eq!(
+        wrap.get_attribute("aria-label").as_deref(),
+        Some("Runs, newest first")
+    );
 }
 
 /// A transport whose answers to later pages (a `cursor=` in the path, or
