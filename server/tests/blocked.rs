@@ -94,6 +94,17 @@ async fn every_write_an_impersonation_token_tries_is_refused_and_recorded() {
         )
         .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    // HEAD is a read outside the view routes (the view gate refuses it).
+    let r = t
+        .call(
+            Method::HEAD,
+            &format!("/api/impersonations/{sid}"),
+            Some(&imp),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(blocked_rows(&t, sid).len(), cases.len());
     // A sign-in does not read the token: not an attempt.
     let r = t
         .call(

@@ -26,7 +26,9 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     let path = req.uri().path();
     // A sign-in reads no token: one left in its header changes nothing.
     let sign_in = req.method() == Method::POST && path == LOGIN;
-    if req.method() == Method::GET || !web::is_api_path(path) || is_view_path(path) || sign_in {
+    // HEAD is a read: axum answers it with the GET route, without a body.
+    let read = matches!(*req.method(), Method::GET | Method::HEAD);
+    if read || !web::is_api_path(path) || is_view_path(path) || sign_in {
         return next.run(req).await;
     }
     // Only requests bearing a valid impersonation token are of interest;
