@@ -222,7 +222,7 @@ fn start(addr: SocketAddr, login_token: &str, target: i64) -> Result<(i64, Strin
             let tok = a.body["token"].as_str().ok_or("no token")?.to_string();
             return Ok((id, tok));
         }
-        let active = a.body["error"]["active_session_id"].as_i64();
+        let active = a.body["active_session_id"].as_i64();
         match (a.status, active) {
             (409, Some(old)) => {
                 call(
