@@ -137,8 +137,11 @@ fn LoginGate() -> impl IntoView {
     // `?next=` names the page to go to once signed in; the admin pages'
     // gate takes it from here (sign-in itself goes to `/`).
     let ReturnTo(return_to) = expect_context();
+    // Only for a sign-in still to come: one already made (a session may be
+    // running) must not send a later page, such as the summary, elsewhere.
     let next = use_query_map().with_untracked(|q| q.get("next"));
-    return_to.set_value(next.filter(|n| is_return_path(n)));
+    let signed_in_now = ctx.auth_untracked().is_some();
+    return_to.set_value(next.filter(|n| !signed_in_now && is_return_path(n)));
     crate::erase::reactive(move || {
         if ctx.is_active() {
             view! { <Redirect path=SESSION_HOME /> }.into_any()

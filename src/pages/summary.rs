@@ -249,7 +249,10 @@ fn SummaryView(
             end_status.set(Some("Ending the session on the server…".into()));
             spawn_local(async move {
                 match api.end_session_as_impersonator(id).await {
-                    Ok(_) => on_ended.run(()),
+                    // The page may be gone by now (the user left it).
+                    Ok(_) => {
+                        on_ended.try_run(());
+                    }
                     Err(e) => {
                         end_status.try_set(Some(format!("The session was not ended: {e}")));
                     }
