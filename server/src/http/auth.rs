@@ -60,8 +60,14 @@ async fn login(
     let ok = verify_password_pooled(password, hash).await;
     let account = match found {
         Some((account, Some(_))) if ok && !account.disabled => account,
-        // The reservation stays: it is this attempt's failure.
-        _ => return Err(AppError::InvalidCredentials),
+        // The reservation stays: it is this attempt's failure, now settled.
+        _ => {
+            state
+                .store
+                .write_activity(move |c| throttle::settle(c, reservation))
+                .await?;
+            return Err(AppError::InvalidCredentials);
+        }
     };
 
     let t = new_token();

@@ -13,10 +13,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0003_run_days_by_assignment.sql"),
     ),
     (4, include_str!("../../migrations/0004_covering_reads.sql")),
+    (
+        5,
+        include_str!("../../migrations/0005_login_attempts_in_flight.sql"),
+    ),
 ];
 
 /// The schema version this build expects.
-pub const LATEST: i64 = 4;
+pub const LATEST: i64 = 5;
 
 pub fn migrate(conn: &Connection) -> DbResult<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;

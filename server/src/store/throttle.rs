@@ -5,25 +5,28 @@
 //!
 //! Every sign-in attempt is *reserved* before its password is checked:
 //! [`reserve`] runs on the writer and, in one transaction, checks the
-//! account's and the client address's counts and, when both are under their
-//! limits, records the attempt in both scopes as a failure. Only then is the
-//! (slow) password checked. So:
+//! account's and the client address's counts and, when both allow it,
+//! records the attempt in both scopes as a failure still *in flight*
+//! (`pending`). Only then is the (slow) password checked. Then a wrong
+//! password (an unknown e-mail, a disabled account) settles the rows
+//! ([`settle`]) and a right one deletes them ([`release`]) in the write that
+//! issues its token. So:
 //!
-//! - An attempt in flight counts against both budgets until it is decided:
-//!   a burst of N wrong passwords for one account gets at most
-//!   [`PER_ACCOUNT`] password checks, and one address at most
-//!   [`PER_ADDRESS`], however many arrive at once. The rest are refused
-//!   (429) without hashing anything.
-//! - A correct password is not a failure: the sign-in gives its reservation
-//!   back ([`release`]) in the same write that issues its token, so it
-//!   spends none of the budget once it has succeeded. While it is being
-//!   checked it holds one unit, so more than [`PER_ACCOUNT`] correct
-//!   sign-ins of one account *at the same instant* may see 429 for the extra
-//!   ones; sequential or a few parallel sign-ins never do.
-//! - A wrong password, an unknown e-mail, a disabled account, or an attempt
-//!   whose outcome was never written (an error after the reservation) keeps
-//!   its reservation: it counts as a failure for [`WINDOW_SECS`].
-//! - Refused attempts (429) record nothing, so a locked account stays locked
+//! - **Per account** an attempt in flight counts like a failure: a burst of
+//!   wrong passwords for one account gets at most [`PER_ACCOUNT`] password
+//!   checks, however many arrive at once; the rest are refused (429)
+//!   without hashing anything. More than [`PER_ACCOUNT`] right passwords of
+//!   one account at the same instant may see 429 for the extra ones.
+//! - **Per address** only settled failures count against [`PER_ADDRESS`],
+//!   and attempts in flight have their own cap, [`ADDRESS_IN_FLIGHT`]:
+//!   behind a proxy everyone signs in from one address, and a burst of right
+//!   passwords there must not be refused. A burst of wrong ones gets at most
+//!   `PER_ADDRESS + ADDRESS_IN_FLIGHT` checks, then the address is locked.
+//! - A right password spends no budget once it has succeeded.
+//! - An attempt whose outcome was never written (the client left, the
+//!   server died mid-check) stays a failure; a pending row older than
+//!   [`PENDING_SECS`] counts as settled.
+//! - Refused attempts (429) record nothing, so a locked scope stays locked
 //!   only until its oldest failure leaves the window.
 //!
 //! The check and the insert must be atomic across instances. In SQLite they
@@ -42,8 +45,12 @@ pub const WINDOW_SECS: i64 = 15 * 60;
 /// Failed (or undecided) attempts per account within the window before
 /// sign-in is refused.
 pub const PER_ACCOUNT: i64 = 5;
-/// Failed (or undecided) attempts per client address within the window.
+/// Failed attempts per client address within the window.
 pub const PER_ADDRESS: i64 = 20;
+/// Attempts from one address whose password is being checked, at most.
+pub const ADDRESS_IN_FLIGHT: i64 = 64;
+/// A pending attempt older than this was never decided: a failure.
+pub const PENDING_SECS: i64 = 60;
 
 pub fn account_scope(email: &str) -> String {
     format!("account:{email}")
@@ -61,25 +68,51 @@ pub struct Reservation {
     address_row: i64,
 }
 
-/// Seconds until another attempt is allowed in `scope`, or `None` when it is
-/// allowed now.
-pub fn retry_after(conn: &Connection, scope: &str, limit: i64, now: i64) -> DbResult<Option<i64>> {
-    let since = now - WINDOW_SECS;
-    let (count, oldest): (i64, Option<i64>) = conn
-        .prepare_cached(
-            "SELECT COUNT(*), MIN(at) FROM login_failures WHERE scope = ?1 AND at > ?2",
-        )?
-        .query_row(params![scope, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    if count < limit {
-        return Ok(None);
-    }
-    // Simple and conservative: wait until the oldest failure leaves the window.
-    let wait = oldest.map_or(WINDOW_SECS, |t| t + WINDOW_SECS - now);
-    Ok(Some(wait.max(1)))
+/// The attempts of `scope` within the window: settled failures, attempts
+/// in flight, and when the oldest settled failure was.
+struct Counts {
+    settled: i64,
+    in_flight: i64,
+    oldest: Option<i64>,
 }
 
-/// Run on the writer, before the password is checked: when both scopes are
-/// under their limits, records the attempt as a failure in both and returns
+fn counts(conn: &Connection, scope: &str, now: i64) -> DbResult<Counts> {
+    conn.prepare_cached(
+        "SELECT COALESCE(SUM(pending = 0 OR at <= ?3), 0), COALESCE(SUM(pending = 1 AND at > ?3), 0), \
+                MIN(CASE WHEN pending = 0 OR at <= ?3 THEN at END) \
+         FROM login_failures WHERE scope = ?1 AND at > ?2",
+    )?
+    .query_row(params![scope, now - WINDOW_SECS, now - PENDING_SECS], |r| {
+        Ok(Counts {
+            settled: r.get(0)?,
+            in_flight: r.get(1)?,
+            oldest: r.get(2)?,
+        })
+    })
+    .map_err(Into::into)
+}
+
+/// Seconds until the oldest settled failure leaves the window (simple and
+/// conservative), or one second when only attempts in flight are in the way.
+fn wait(c: &Counts, settled_limit: bool, now: i64) -> i64 {
+    if settled_limit {
+        c.oldest
+            .map_or(WINDOW_SECS, |t| t + WINDOW_SECS - now)
+            .max(1)
+    } else {
+        1
+    }
+}
+
+/// Seconds until another attempt is allowed in `scope`, counting attempts in
+/// flight like failures, or `None` when it is allowed now.
+pub fn retry_after(conn: &Connection, scope: &str, limit: i64, now: i64) -> DbResult<Option<i64>> {
+    let c = counts(conn, scope, now)?;
+    Ok((c.settled + c.in_flight >= limit).then(|| wait(&c, c.settled >= limit, now)))
+}
+
+/// Run on the writer, before the password is checked: when both scopes
+/// allow it, records the attempt in both as a failure in flight and returns
 /// `Ok(reservation)`; otherwise records nothing and returns `Err(seconds)`
 /// until another attempt may be made. See the module's semantics.
 pub fn reserve(
@@ -88,15 +121,24 @@ pub fn reserve(
     address_scope: &str,
     now: i64,
 ) -> DbResult<Result<Reservation, i64>> {
-    let a = retry_after(conn, account_scope, PER_ACCOUNT, now)?;
-    let b = retry_after(conn, address_scope, PER_ADDRESS, now)?;
-    if let Some(wait) = a.max(b) {
+    let account = retry_after(conn, account_scope, PER_ACCOUNT, now)?;
+    let c = counts(conn, address_scope, now)?;
+    let address = (c.settled >= PER_ADDRESS || c.in_flight >= ADDRESS_IN_FLIGHT)
+        .then(|| wait(&c, c.settled >= PER_ADDRESS, now));
+    if let Some(wait) = account.max(address) {
         return Ok(Err(wait));
     }
     Ok(Ok(Reservation {
-        account_row: record_failure(conn, account_scope, now)?,
-        address_row: record_failure(conn, address_scope, now)?,
+        account_row: record_in_flight(conn, account_scope, now)?,
+        address_row: record_in_flight(conn, address_scope, now)?,
     }))
+}
+
+/// Settles a [`reserve`]d attempt whose password was wrong: a failure.
+pub fn settle(conn: &Connection, r: Reservation) -> DbResult<()> {
+    conn.prepare_cached("UPDATE login_failures SET pending = 0 WHERE id IN (?1, ?2)")?
+        .execute(params![r.account_row, r.address_row])?;
+    Ok(())
 }
 
 /// Gives back a [`reserve`]d attempt whose password was right, so a
@@ -107,10 +149,12 @@ pub fn release(conn: &Connection, r: Reservation) -> DbResult<()> {
     Ok(())
 }
 
-/// Records one failure in `scope`; returns its row id.
-pub fn record_failure(conn: &Connection, scope: &str, now: i64) -> DbResult<i64> {
+/// Records an attempt in flight in `scope`; returns its row id.
+fn record_in_flight(conn: &Connection, scope: &str, now: i64) -> DbResult<i64> {
     let id = conn
-        .prepare_cached("INSERT INTO login_failures (scope, at) VALUES (?1, ?2) RETURNING id")?
+        .prepare_cached(
+            "INSERT INTO login_failures (scope, at, pending) VALUES (?1, ?2, 1) RETURNING id",
+        )?
         .query_row(params![scope, now], |r| r.get(0))?;
     Ok(id)
 }
