@@ -6,6 +6,7 @@
 #   trunk 0.21.14                    (cargo install; Trunk 0.22 needs a newer rustc)
 #   wasm-bindgen-cli = Cargo.lock    (cargo install; Trunk runs offline and uses it)
 #   chromium, chromium-driver        (apt; the only browser tests may use)
+#   brotli                           (apt; build_spa writes .br twins of the bundle)
 #   binaryen's wasm-opt 132          (npm ci in tools/; Debian's 108 miscompiles
 #                                     the externref table of current wasm-bindgen output)
 #   e2e npm packages                 (npm ci in e2e/)
@@ -87,6 +88,9 @@ else
   apt_install "${missing[@]}"
 fi
 
+step "Debian brotli (the SPA's precompressed twins)"
+if command -v brotli >/dev/null; then ok "$(brotli --version 2>/dev/null | head -1)"; else apt_install brotli; fi
+
 command -v node >/dev/null || fail "node not found: install Node.js 20 (Debian: nodejs npm)"
 
 # npm packages of a folder, installed from its lock file; node_modules keeps
@@ -108,13 +112,10 @@ npm_folder() {
 npm_folder tools "wasm-opt 132 (binaryen from npm)"
 npm_folder e2e "end-to-end suite packages"
 
-# make bench only: the load generator and brotli for the bundle figures.
+# make bench only: the load generator.
 if [ "${1:-}" = "--bench" ]; then
-  step "wrk and brotli (benchmarks)"
-  missing=()
-  command -v wrk >/dev/null || missing+=(wrk)
-  command -v brotli >/dev/null || missing+=(brotli)
-  if [ ${#missing[@]} -eq 0 ]; then ok "installed"; else apt_install "${missing[@]}"; fi
+  step "wrk (benchmarks)"
+  if command -v wrk >/dev/null; then ok "installed"; else apt_install wrk; fi
 fi
 
 step "ready"

@@ -9,6 +9,20 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 build_spa() {
   say "Building the SPA (trunk build --release, offline)"
   trunk build --release --offline
+  precompress_spa dist
+}
+
+# Compressed twins of the bundle (.gz, and .br when brotli is installed),
+# which the server sends as they are (server/src/http/web.rs): compressed
+# once and harder than on the fly, not again on every first load.
+precompress_spa() {
+  local f
+  say "Compressing the SPA's files (gzip -9, brotli -q 11)"
+  for f in "$1"/*.wasm "$1"/*.js "$1"/*.css "$1"/*.html; do
+    [ -f "$f" ] || continue
+    gzip -9 -n -k -f "$f"
+    if command -v brotli >/dev/null; then brotli -q 11 -k -f "$f"; fi
+  done
 }
 
 build_server() {

@@ -210,6 +210,55 @@ async fn static_files_are_gzipped_when_asked() {
     assert!(r.headers.contains_key(header::CONTENT_SECURITY_POLICY));
 }
 
+/// A build's `.br` / `.gz` twins are sent as they are, chosen by what the
+/// client accepts; the file itself to one that accepts neither.
+#[tokio::test]
+async fn precompressed_twins_are_sent_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("index.html"), "<html>spa</html>").unwrap();
+    std::fs::write(d.join("index.html.br"), "index-br").unwrap();
+    std::fs::write(d.join("app.wasm"), "raw wasm bytes").unwrap();
+    std::fs::write(d.join("app.wasm.br"), "brotli twin").unwrap();
+    std::fs::write(d.join("app.wasm.gz"), "gzip twin").unwrap();
+    let t = TestApp::with(Settings {
+        dist: d.to_path_buf(),
+        ..Default::default()
+    })
+    .await;
+    let get = |path: &'static str, accept: &'static str| {
+        let mut req = Request::builder().uri(path);
+        if !accept.is_empty() {
+            req = req.header(header::ACCEPT_ENCODING, accept);
+        }
+        t.send(req.body(Body::empty()).unwrap())
+    };
+    let encoding = |r: &Resp| {
+        r.headers
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let r = get("/app.wasm", "gzip, deflate, br").await;
+    assert_eq!(
+        (encoding(&r).as_deref(), r.text.as_str()),
+        (Some("br"), "brotli twin")
+    );
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/wasm");
+    let r = get("/app.wasm", "gzip").await;
+    assert_eq!(
+        (encoding(&r).as_deref(), r.text.as_str()),
+        (Some("gzip"), "gzip twin")
+    );
+    let r = get("/app.wasm", "").await;
+    assert_eq!((encoding(&r), r.text.as_str()), (None, "raw wasm bytes"));
+    // Client routes get index.html's twin too.
+    let r = get("/session/runs", "br").await;
+    assert_eq!(
+        (encoding(&r).as_deref(), r.text.as_str()),
+        (Some("br"), "index-br")
+    );
+}
+
 #[tokio::test]
 async fn a_missing_spa_build_is_explained() {
     let t = TestApp::new().await;

@@ -22,11 +22,22 @@ pub enum Spa {
     Missing(String),
 }
 
-/// Static files from `dist`, with index.html for client-side routes.
+/// Static files from `dist`, with index.html for client-side routes. A
+/// `.br` or `.gz` twin written at build time (`scripts/lib.sh`) is sent as
+/// is to a client that accepts it: the bundle is compressed once, harder
+/// than on the fly, and not again on every first load.
 pub fn spa(dist: &Path) -> Spa {
     let index = dist.join("index.html");
     if index.is_file() {
-        Spa::Files(ServeDir::new(dist).fallback(ServeFile::new(index)))
+        let index = ServeFile::new(index)
+            .precompressed_br()
+            .precompressed_gzip();
+        Spa::Files(
+            ServeDir::new(dist)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(index),
+        )
     } else {
         Spa::Missing(format!(
             "The console is not built: {} is missing.\nBuild it with `make run` \
