@@ -17,8 +17,7 @@ use axum::response::{IntoResponse, Response};
 use viewas_api::routes::is_view_path;
 
 use super::extractor::{resolve, Caller};
-use super::{web, AppError, AppState};
-use crate::store::sessions::{self, Recorded, ViewRecord};
+use super::{view, web, AppError, AppState};
 
 const LOGIN: &str = "/api/auth/login";
 
@@ -48,19 +47,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         // like the view gate, no row for it.
         return next.run(req).await;
     }
-    let base = ViewRecord {
-        session_id: session.id,
-        actor_id: impersonator.id,
-        target_id: session.target_id,
-        now: state.now(),
-        method: req.method().to_string(),
-        path: req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_default(),
-        status: 0,
-    };
+    let base = view::request_record(&state, &req, impersonator.id, &session);
 
     let res = next.run(req).await;
     let status = res.status();
@@ -83,23 +70,13 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     } else {
         res
     };
-    let record = ViewRecord {
-        status: i64::from(res.status().as_u16()),
-        ..base
-    };
-    let clock = state.clock.clone();
-    let recorded = state
-        .store
-        .write_activity(move |c| sessions::record_view(c, &record, "blocked", clock.now()))
-        .await;
-    match recorded {
-        Ok(Recorded::AsAnswered) => {
+    match view::commit_record(&state, &base, res.status().as_u16(), "blocked").await {
+        Ok(()) => {
             tracing::warn!(session = session.id, "blocked a write during impersonation");
             res
         }
-        Ok(Recorded::SessionEnded) => AppError::SessionEnded.into_response(),
-        // Not on the record, so not answered as if it were.
-        Err(e) => AppError::from(e).into_response(),
+        // Not on the record, or the session ended meanwhile (401).
+        Err(e) => e.into_response(),
     }
 }
 

@@ -29,6 +29,7 @@ use super::error::{parse_id, parse_param, Query};
 use super::extractor::{clamp_limit, resolve, Caller};
 use super::{AppError, AppState};
 use crate::clock::parse_time;
+use crate::store::rows::SessionRow;
 use crate::store::sessions::{self, Recorded, ViewRecord};
 use crate::store::view::{self, RunFilter, ViewScope};
 
@@ -78,40 +79,14 @@ async fn gate(state: &AppState, mut req: Request, next: Next) -> Result<Response
         return Err(AppError::SessionEnded);
     }
     let method = req.method().clone();
-    let path = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
-    let base = ViewRecord {
-        session_id: session.id,
-        actor_id: impersonator.id,
-        target_id: session.target_id,
-        now: state.now(),
-        method: method.to_string(),
-        path,
-        status: 0,
-    };
-    // Each record re-checks the session on the writer (it may have ended
-    // since the check above); if it has, nothing prepared is sent.
-    let record = |status: u16, kind: &'static str| {
-        let mut v = base.clone();
-        v.status = i64::from(status);
-        let clock = state.clock.clone();
-        move |c: &rusqlite::Connection| sessions::record_view(c, &v, kind, clock.now())
-    };
-    let still_active = |recorded: Recorded| match recorded {
-        Recorded::AsAnswered => Ok(()),
-        Recorded::SessionEnded => Err(AppError::SessionEnded),
-    };
-
+    let base = request_record(state, &req, impersonator.id, &session);
     if method != Method::GET {
-        still_active(state.store.write_activity(record(403, "blocked")).await?)?;
+        commit_record(state, &base, 403, "blocked").await?;
         tracing::warn!(session = session.id, %method, "blocked a write during impersonation");
         return Err(AppError::ReadOnly);
     }
     let Some(route) = match_view(req.uri().path()).map(|m| m.route.id) else {
-        still_active(state.store.write_activity(record(404, "view")).await?)?;
+        commit_record(state, &base, 404, "view").await?;
         return Err(AppError::NotFound);
     };
     let org_id =
@@ -125,14 +100,59 @@ async fn gate(state: &AppState, mut req: Request, next: Next) -> Result<Response
     });
     let res = next.run(req).await;
     // Durable before it is sent: no answered view without its audit row,
-    // and no view answered once its session has ended. (An activity write:
-    // it leaves the token cache valid, unless it ended the session.)
-    let recorded = state
-        .store
-        .write_activity(record(res.status().as_u16(), "view"))
-        .await?;
-    still_active(recorded)?;
+    // and no view answered once its session has ended.
+    commit_record(state, &base, res.status().as_u16(), "view").await?;
     Ok(res)
+}
+
+/// The audit row of a request made with an impersonation token, its status
+/// still to be set by [`commit_record`].
+pub(super) fn request_record(
+    state: &AppState,
+    req: &Request,
+    impersonator_id: i64,
+    session: &SessionRow,
+) -> ViewRecord {
+    ViewRecord {
+        session_id: session.id,
+        actor_id: impersonator_id,
+        target_id: session.target_id,
+        now: state.now(),
+        method: req.method().to_string(),
+        path: req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+        status: 0,
+    }
+}
+
+/// Commits `base`'s audit row (`kind` `view` or `blocked`) for an answer
+/// with `status`, before that answer is sent. The writer checks the session
+/// again in the row's transaction: if it ended since the gate (an Exit or a
+/// revocation committed meanwhile), the row records a 401 and this is
+/// `Err(SessionEnded)`, so nothing prepared is sent. (An activity write: it
+/// leaves the token cache valid, unless it ended the session.)
+pub(super) async fn commit_record(
+    state: &AppState,
+    base: &ViewRecord,
+    status: u16,
+    kind: &'static str,
+) -> Result<(), AppError> {
+    let v = ViewRecord {
+        status: i64::from(status),
+        ..base.clone()
+    };
+    let clock = state.clock.clone();
+    match state
+        .store
+        .write_activity(move |c| sessions::record_view(c, &v, kind, clock.now()))
+        .await?
+    {
+        Recorded::AsAnswered => Ok(()),
+        Recorded::SessionEnded => Err(AppError::SessionEnded),
+    }
 }
 
 async fn assignments(
