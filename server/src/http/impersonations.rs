@@ -311,25 +311,18 @@ async fn export(
     Path(id): Path<String>,
 ) -> Result<axum::Json<SessionExport>, AppError> {
     let id = parse_id(&id)?;
-    if matches!(caller, Caller::Impersonation { .. }) {
+    let Caller::Login(me) = &caller else {
         return Err(AppError::not_allowed(
             "Export the record from the console once the session is over",
         ));
-    }
-    let (access, row) = access(&state, &caller, id).await?;
-    let actor_id = match (&access, &caller) {
-        (Access::Owner { actor_id }, _) => *actor_id,
-        (Access::Reader, Caller::Login(u)) => u.account.id,
-        _ => return Err(AppError::not_allowed("This is not your session")),
     };
+    let (access, row) = access(&state, &caller, id).await?;
     // An administrator reading another's session needs to still be one.
     let roles: &'static [Role] = match access {
         Access::Owner { .. } => &[Role::Admin, Role::Partner],
         Access::Reader => &[Role::Admin],
     };
-    let Caller::Login(me) = caller else {
-        return Err(AppError::not_allowed("This is not your session"));
-    };
+    let (me, actor_id) = (me.clone(), me.account.id);
     let now = state.now();
     let export = me
         .write(&state, now, roles, move |c| {
