@@ -92,23 +92,19 @@ fn counts(conn: &Connection, scope: &str, now: i64) -> DbResult<Counts> {
     .map_err(Into::into)
 }
 
-/// Seconds until the oldest settled failure leaves the window (simple and
-/// conservative), or one second when only attempts in flight are in the way.
-fn wait(c: &Counts, settled_limit: bool, now: i64) -> i64 {
-    if settled_limit {
-        c.oldest
-            .map_or(WINDOW_SECS, |t| t + WINDOW_SECS - now)
-            .max(1)
-    } else {
-        1
-    }
-}
-
-/// Seconds until another attempt is allowed in `scope`, counting attempts in
-/// flight like failures, or `None` when it is allowed now.
-pub fn retry_after(conn: &Connection, scope: &str, limit: i64, now: i64) -> DbResult<Option<i64>> {
-    let c = counts(conn, scope, now)?;
-    Ok((c.settled + c.in_flight >= limit).then(|| wait(&c, c.settled >= limit, now)))
+/// `None` while `c` allows another attempt, else the seconds to wait: until
+/// the oldest settled failure leaves the window (simple and conservative)
+/// when `settled_over`, else one (only attempts in flight are in the way).
+fn wait(c: &Counts, over: bool, settled_over: bool, now: i64) -> Option<i64> {
+    over.then(|| {
+        if settled_over {
+            c.oldest
+                .map_or(WINDOW_SECS, |t| t + WINDOW_SECS - now)
+                .max(1)
+        } else {
+            1
+        }
+    })
 }
 
 /// Run on the writer, before the password is checked: when both scopes
@@ -121,10 +117,22 @@ pub fn reserve(
     address_scope: &str,
     now: i64,
 ) -> DbResult<Result<Reservation, i64>> {
-    let account = retry_after(conn, account_scope, PER_ACCOUNT, now)?;
-    let c = counts(conn, address_scope, now)?;
-    let address = (c.settled >= PER_ADDRESS || c.in_flight >= ADDRESS_IN_FLIGHT)
-        .then(|| wait(&c, c.settled >= PER_ADDRESS, now));
+    // Per account, attempts in flight count like failures.
+    let a = counts(conn, account_scope, now)?;
+    let account = wait(
+        &a,
+        a.settled + a.in_flight >= PER_ACCOUNT,
+        a.settled >= PER_ACCOUNT,
+        now,
+    );
+    // Per address, they have a cap of their own.
+    let b = counts(conn, address_scope, now)?;
+    let address = wait(
+        &b,
+        b.settled >= PER_ADDRESS || b.in_flight >= ADDRESS_IN_FLIGHT,
+        b.settled >= PER_ADDRESS,
+        now,
+    );
     if let Some(wait) = account.max(address) {
         return Ok(Err(wait));
     }
