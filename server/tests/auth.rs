@@ -127,18 +127,12 @@ async fn admin_tokens_expire_after_eight_hours() {
 #[tokio::test]
 async fn login_is_throttled_per_account() {
     let t = TestApp::new().await;
-    let wrong = json!({"email": ADMIN, "password": "wrong password"});
     for _ in 0..5 {
-        let r = t
-            .call(Method::POST, "/api/auth/login", None, Some(wrong.clone()))
-            .await;
+        let r = t.try_login(ADMIN, "wrong password").await;
         assert_eq!(r.code(), "invalid_credentials");
     }
     // Even the right password is refused while the account is throttled.
-    let right = json!({"email": ADMIN, "password": PASSWORD});
-    let r = t
-        .call(Method::POST, "/api/auth/login", None, Some(right.clone()))
-        .await;
+    let r = t.try_login(ADMIN, PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(r.code(), "too_many_requests");
     let retry: i64 = r.headers[header::RETRY_AFTER]
@@ -153,22 +147,10 @@ async fn login_is_throttled_per_account() {
         5
     );
     // Other accounts are unaffected (different account, under the address limit).
-    assert_eq!(
-        t.call(
-            Method::POST,
-            "/api/auth/login",
-            None,
-            Some(json!({"email": SUPPORT, "password": PASSWORD}))
-        )
-        .await
-        .status,
-        StatusCode::OK
-    );
+    assert_eq!(t.try_login(SUPPORT, PASSWORD).await.status, StatusCode::OK);
     // After the window the account may try again.
     t.clock.advance(retry);
-    let r = t
-        .call(Method::POST, "/api/auth/login", None, Some(right))
-        .await;
+    let r = t.try_login(ADMIN, PASSWORD).await;
     assert_eq!(r.status, StatusCode::OK);
 }
 
@@ -179,25 +161,11 @@ async fn login_is_throttled_per_client_address() {
     // address reaches its 20.
     for email in [ADMIN, SUPPORT, PARTNER, ALICE, BOB] {
         for _ in 0..4 {
-            let r = t
-                .call(
-                    Method::POST,
-                    "/api/auth/login",
-                    None,
-                    Some(json!({"email": email, "password": "x"})),
-                )
-                .await;
+            let r = t.try_login(email, "x").await;
             assert_eq!(r.code(), "invalid_credentials");
         }
     }
-    let r = t
-        .call(
-            Method::POST,
-            "/api/auth/login",
-            None,
-            Some(json!({"email": CAROL, "password": PASSWORD})),
-        )
-        .await;
+    let r = t.try_login(CAROL, PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers.contains_key(header::RETRY_AFTER));
 }
@@ -205,14 +173,7 @@ async fn login_is_throttled_per_client_address() {
 #[tokio::test]
 async fn email_is_case_insensitive_and_trimmed() {
     let t = TestApp::new().await;
-    let r = t
-        .call(
-            Method::POST,
-            "/api/auth/login",
-            None,
-            Some(json!({"email": "  Alice@ACME.example ", "password": PASSWORD})),
-        )
-        .await;
+    let r = t.try_login("  Alice@ACME.example ", PASSWORD).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["user"]["email"], ALICE);
 }
@@ -288,10 +249,7 @@ async fn a_burst_of_wrong_passwords_gets_no_more_checks_than_the_account_limit()
         PER_ACCOUNT
     );
     // The right password is refused too, until the window has passed.
-    let right = json!({"email": ADMIN, "password": PASSWORD});
-    let r = t
-        .call(Method::POST, "/api/auth/login", None, Some(right))
-        .await;
+    let r = t.try_login(ADMIN, PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -316,14 +274,7 @@ async fn a_burst_over_many_accounts_gets_no_more_checks_than_the_address_limit()
         unauthorized
     );
     // Locked now, for any account from that address.
-    let r = t
-        .call(
-            Method::POST,
-            "/api/auth/login",
-            None,
-            Some(json!({"email": ADMIN, "password": PASSWORD})),
-        )
-        .await;
+    let r = t.try_login(ADMIN, PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -371,13 +322,12 @@ async fn many_people_signing_in_at_once_from_one_address_all_get_in() {
 #[tokio::test]
 async fn a_correct_password_signs_in_and_spends_no_budget() {
     let t = TestApp::new().await;
-    let wrong = json!({"email": ADMIN, "password": "wrong password"});
-    let login = |body: &Value| t.call(Method::POST, "/api/auth/login", None, Some(body.clone()));
+    let wrong = || t.try_login(ADMIN, "wrong password");
     for _ in 0..3 {
-        assert_eq!(login(&wrong).await.code(), "invalid_credentials");
+        assert_eq!(wrong().await.code(), "invalid_credentials");
     }
     for _ in 0..3 {
-        let r = login(&json!({"email": ADMIN, "password": PASSWORD})).await;
+        let r = t.try_login(ADMIN, PASSWORD).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     }
     let failures = |scope: &str| {
@@ -389,9 +339,9 @@ async fn a_correct_password_signs_in_and_spends_no_budget() {
     assert_eq!(failures("address:unknown"), 3);
     // Two more wrong passwords make five; the sixth is refused unchecked.
     for _ in 0..PER_ACCOUNT - 3 {
-        assert_eq!(login(&wrong).await.code(), "invalid_credentials");
+        assert_eq!(wrong().await.code(), "invalid_credentials");
     }
-    assert_eq!(login(&wrong).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(wrong().await.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(failures("account:admin@duvo.example"), PER_ACCOUNT);
 }
 

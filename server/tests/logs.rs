@@ -43,13 +43,7 @@ async fn no_token_or_password_is_logged() {
         .await;
     t.post(&format!("/api/impersonations/{id}/end"), &imp, json!({}))
         .await;
-    t.call(
-        Method::POST,
-        "/api/auth/login",
-        None,
-        Some(json!({"email": BOB, "password": "wrong-password-123"})),
-    )
-    .await;
+    t.try_login(BOB, "wrong-password-123").await;
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(

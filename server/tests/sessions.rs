@@ -534,14 +534,7 @@ async fn disabling_the_impersonator_revokes_their_session() {
         1
     );
     // Disabled accounts cannot sign in; enabling lets them again.
-    let r = t
-        .call(
-            Method::POST,
-            "/api/auth/login",
-            None,
-            Some(json!({"email": ADMIN, "password": PASSWORD})),
-        )
-        .await;
+    let r = t.try_login(ADMIN, PASSWORD).await;
     assert_eq!(r.code(), "invalid_credentials");
     let r = t
         .post(

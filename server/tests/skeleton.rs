@@ -10,14 +10,7 @@ use serde_json::json;
 #[tokio::test]
 async fn login_succeeds_with_the_demo_password() {
     let t = TestApp::new().await;
-    let r = t
-        .call(
-            Method::POST,
-            "/api/auth/login",
-            None,
-            Some(json!({"email": ADMIN, "password": PASSWORD})),
-        )
-        .await;
+    let r = t.try_login(ADMIN, PASSWORD).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["user"]["email"], ADMIN);
     assert_eq!(r.body["user"]["name"], "Ada Lindqvist");

@@ -147,15 +147,19 @@ impl TestApp {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
 
+    /// `POST /api/auth/login` with these credentials, whatever the answer.
+    pub async fn try_login(&self, email: &str, password: &str) -> Resp {
+        self.call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(serde_json::json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
     pub async fn login(&self, email: &str) -> String {
-        let r = self
-            .call(
-                Method::POST,
-                "/api/auth/login",
-                None,
-                Some(serde_json::json!({"email": email, "password": PASSWORD})),
-            )
-            .await;
+        let r = self.try_login(email, PASSWORD).await;
         assert_eq!(r.status, StatusCode::OK, "login {email}: {}", r.text);
         r.body["token"].as_str().unwrap().to_string()
     }
