@@ -1,7 +1,7 @@
 // Shared set-up for the end-to-end tests: a real viewas-server on a free port
 // with a fresh database, and Debian's Chromium driven by playwright-core.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -97,6 +97,18 @@ export async function launchBrowser() {
       "--disable-sync",
     ],
   });
+}
+
+/** Waits until the page has its heading and no loading skeleton left. */
+export const settled = (page) =>
+  page.waitForFunction(() => !document.querySelector(".skeleton") && document.querySelector("h1"));
+
+const SHOTS = new URL("../artifacts/screenshots/", import.meta.url);
+
+/** The file path for screenshot `name` in e2e/artifacts/screenshots/ (made if missing). */
+export function shotPath(name) {
+  mkdirSync(SHOTS, { recursive: true });
+  return new URL(name, SHOTS).pathname;
 }
 
 /** Collects console errors and page errors so a test can assert there were none. */

@@ -1,9 +1,6 @@
 // A tour of every page of the console, shared by the accessibility and the
 // tablet tests: each stop calls `visit(name, page)` once the page has loaded.
-import { signIn, startSession, sessionToken } from "./harness.js";
-
-const settled = (page) =>
-  page.waitForFunction(() => !document.querySelector(".skeleton") && document.querySelector("h1"));
+import { signIn, startSession, sessionToken, settled } from "./harness.js";
 
 async function viewJson(page, path) {
   const token = await sessionToken(page);

@@ -6,22 +6,13 @@
 // e2e/artifacts/screenshots/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { startBoth, stopBoth, signIn, startSession, watchConsole } from "../lib/harness.js";
-
-const SHOTS = new URL("../artifacts/screenshots/", import.meta.url);
+import { startBoth, stopBoth, signIn, startSession, watchConsole, settled, shotPath } from "../lib/harness.js";
 
 let server;
 let browser;
 
-before(async () => {
-  ({ server, browser } = await startBoth());
-  mkdirSync(SHOTS, { recursive: true });
-});
+before(async () => ({ server, browser } = await startBoth()));
 after(() => stopBoth({ server, browser }));
-
-const settled = (page) =>
-  page.waitForFunction(() => !document.querySelector(".skeleton") && document.querySelector("h1"));
 
 // Words of table cells split across lines, and body cells that left the
 // table layout. A line may end after a hyphen; paths and strings longer
@@ -59,7 +50,7 @@ test("tables keep words whole at 1280, 768 and 390 px; wide ones scroll in their
     const page = await context.newPage();
     const check = async (stop) => {
       await settled(page);
-      await page.screenshot({ path: new URL(`tables-${name}-${stop}.png`, SHOTS).pathname, fullPage: true });
+      await page.screenshot({ path: shotPath(`tables-${name}-${stop}.png`), fullPage: true });
       const problems = await tableProblems(page);
       if (problems.length) found[`${name} ${stop}`] = problems;
     };
@@ -106,7 +97,7 @@ test("Audit: a session's events come into view with focus on their heading", asy
   const box = await heading.boundingBox();
   assert.ok(box && box.y >= 0 && box.y + box.height <= 1024, `the heading is on screen: ${JSON.stringify(box)}`);
   assert.match(await heading.textContent(), /^Events of session #\d+, in order$/);
-  await page.screenshot({ path: new URL("audit-events-opened-768.png", SHOTS).pathname });
+  await page.screenshot({ path: shotPath("audit-events-opened-768.png") });
   assert.deepEqual(errors, []);
   await context.close();
 });

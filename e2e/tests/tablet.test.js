@@ -4,11 +4,9 @@
 // Screenshots of each page go to e2e/artifacts/screenshots/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { startBoth, stopBoth, signIn, startSession } from "../lib/harness.js";
+import { startBoth, stopBoth, signIn, startSession, shotPath } from "../lib/harness.js";
 import { tour } from "../lib/tour.js";
 
-const SHOTS = new URL("../artifacts/screenshots/", import.meta.url);
 const ORIENTATIONS = {
   portrait: { width: 768, height: 1024 },
   landscape: { width: 1024, height: 768 },
@@ -17,10 +15,7 @@ const ORIENTATIONS = {
 let server;
 let browser;
 
-before(async () => {
-  ({ server, browser } = await startBoth());
-  mkdirSync(SHOTS, { recursive: true });
-});
+before(async () => ({ server, browser } = await startBoth()));
 after(() => stopBoth({ server, browser }));
 
 // Problems of layout on the current page, as sentences.
@@ -64,7 +59,7 @@ for (const [orientation, viewport] of Object.entries(ORIENTATIONS)) {
     const page = await context.newPage();
     const found = {};
     await tour(page, server.url, async (name, p) => {
-      await p.screenshot({ path: new URL(`${orientation}-${name}.png`, SHOTS).pathname, fullPage: false });
+      await p.screenshot({ path: shotPath(`${orientation}-${name}.png`), fullPage: false });
       const problems = await layoutProblems(p);
       if (problems.length) found[name] = problems;
     });
