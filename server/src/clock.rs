@@ -46,28 +46,41 @@ impl Clock for ManualClock {
 /// few percent of an audited request (README, Performance). A time outside
 /// years 0000-9999 is written as the epoch (RFC 3339 has four-digit years).
 pub fn rfc3339(ts: i64) -> String {
-    const EPOCH: &str = "1970-01-01T00:00:00Z";
+    ascii(&rfc3339_bytes(ts))
+}
+
+/// [`rfc3339`] as its 20 ASCII bytes.
+fn rfc3339_bytes(ts: i64) -> [u8; 20] {
     let (days, secs) = (ts.div_euclid(86_400), ts.rem_euclid(86_400));
     let Some(date) = civil(days) else {
-        return EPOCH.to_string();
+        return *b"1970-01-01T00:00:00Z";
     };
     let mut b = *b"0000-00-00T00:00:00Z";
     put_date(&mut b, date);
     put2(&mut b[11..13], secs / 3600);
     put2(&mut b[14..16], secs / 60 % 60);
     put2(&mut b[17..19], secs % 60);
-    std::str::from_utf8(&b).unwrap_or(EPOCH).to_string()
+    b
 }
 
 /// The UTC day `day` (days since the epoch) as `YYYY-MM-DD`.
 pub fn day_string(day: i64) -> String {
-    const EPOCH: &str = "1970-01-01";
+    ascii(&day_bytes(day))
+}
+
+/// [`day_string`] as its 10 ASCII bytes.
+pub fn day_bytes(day: i64) -> [u8; 10] {
     let Some(date) = civil(day) else {
-        return EPOCH.to_string();
+        return *b"1970-01-01";
     };
     let mut b = *b"0000-00-00";
     put_date(&mut b, date);
-    std::str::from_utf8(&b).unwrap_or(EPOCH).to_string()
+    b
+}
+
+/// The digits and separators written above are ASCII by construction.
+fn ascii(b: &[u8]) -> String {
+    b.iter().map(|&c| char::from(c)).collect()
 }
 
 /// (year, month, day) of a day counted from 1970-01-01 in the proleptic

@@ -13,7 +13,7 @@
 //! 401 and the answer is 401 `session_ended` instead of the page.
 
 use axum::extract::{Path, Request, State};
-use axum::http::Method;
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
@@ -21,8 +21,8 @@ use axum::Router;
 use serde::Deserialize;
 use viewas_api::routes::is_view_path;
 use viewas_api::{
-    match_view, AssignmentDetail, AssignmentSummary, RunDetail, RunStatus, RunsPage, ViewRouteId,
-    Workspace, VIEW_ROUTES,
+    match_view, AssignmentDetail, AssignmentSummary, RunDetail, RunStatus, ViewRouteId, Workspace,
+    VIEW_ROUTES,
 };
 
 use super::error::{parse_id, parse_param, Query};
@@ -202,7 +202,7 @@ async fn runs(
     State(state): State<AppState>,
     scope: ViewScope,
     Query(q): Query<RunsQuery>,
-) -> Result<axum::Json<RunsPage>, AppError> {
+) -> Result<impl IntoResponse, AppError> {
     let filter = RunFilter {
         assignment_id: nonempty(&q.assignment_id)
             .map(|s| parse_param("assignment_id", s))
@@ -227,20 +227,16 @@ async fn runs(
         limit: clamp_limit(nonempty(&q.limit), 50, 200)?,
     };
     let now = state.now();
-    let page = state.store.read_recent(|c| {
-        let (items, next) = view::runs(c, &scope, &filter)?;
-        let daily = if filter.after.is_none() {
-            Some(view::daily(c, &scope, &filter, now)?)
-        } else {
-            None
-        };
-        Ok(RunsPage {
-            items,
-            next_cursor: next.map(|(t, id)| format!("{t}_{id}")),
-            daily,
-        })
-    })?;
-    Ok(axum::Json(page))
+    let page = state
+        .store
+        .read_recent(|c| view::runs_page_json(c, &scope, &filter, now))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        page,
+    ))
 }
 
 async fn run(

@@ -17,10 +17,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/0005_login_attempts_in_flight.sql"),
     ),
+    (6, include_str!("../../migrations/0006_run_day_totals.sql")),
+    (7, include_str!("../../migrations/0007_runs_page_tail.sql")),
 ];
 
 /// The schema version this build expects.
-pub const LATEST: i64 = 5;
+pub const LATEST: i64 = 7;
 
 pub fn migrate(conn: &Connection) -> DbResult<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -48,49 +50,86 @@ pub fn migrate(conn: &Connection) -> DbResult<()> {
 mod tests {
     use super::*;
 
-    /// `run_days` (0002, 0003) stays equal to counting `runs` directly through
-    /// inserts, updates and deletes, so the chart can trust it.
+    /// `run_day_totals` (0006) stays equal to counting `runs` directly
+    /// through inserts, updates and deletes, so the chart can trust it.
     #[test]
-    fn run_days_follow_every_change_to_runs() {
+    fn run_day_totals_follow_every_change_to_runs() {
         let conn = Connection::open_in_memory().unwrap();
         migrate(&conn).unwrap();
         crate::seed::seed(&conn, crate::seed::SeedSize::Small, 1_790_000_000).unwrap();
+        type Day = (i64, i64, i64, i64, i64);
         let same = |c: &Connection| -> bool {
-            let direct: Vec<(i64, i64, i64, String, i64)> = c
-                .prepare(
-                    "SELECT owner_id, assignment_id, started_at / 86400, status, COUNT(*) FROM runs \
-                     GROUP BY 1, 2, 3, 4 \
-                     UNION ALL SELECT owner_id, 0, started_at / 86400, status, COUNT(*) FROM runs \
-                     GROUP BY 1, 3, 4 ORDER BY 1, 2, 3, 4",
-                )
-                .unwrap()
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-                .unwrap()
-                .map(|r| r.unwrap())
-                .collect();
-            let kept: Vec<(i64, i64, i64, String, i64)> = c
-                .prepare(
-                    "SELECT owner_id, assignment_id, day, status, n FROM run_days WHERE n > 0 \
-                     ORDER BY 1, 2, 3, 4",
-                )
-                .unwrap()
-                .query_map([], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })
-                .unwrap()
-                .map(|r| r.unwrap())
-                .collect();
+            let rows = |sql: &str| -> Vec<Day> {
+                c.prepare(sql)
+                    .unwrap()
+                    .query_map([], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })
+                    .unwrap()
+                    .map(|r| r.unwrap())
+                    .collect()
+            };
+            let direct = rows(
+                "SELECT owner_id, assignment_id, started_at / 86400, SUM(status = 'succeeded'), \
+                   SUM(status = 'failed') FROM runs GROUP BY 1, 2, 3 \
+                 UNION ALL SELECT owner_id, 0, started_at / 86400, SUM(status = 'succeeded'), \
+                   SUM(status = 'failed') FROM runs GROUP BY 1, 3 \
+                 ORDER BY 1, 2, 3",
+            );
+            let direct: Vec<Day> = direct.into_iter().filter(|d| d.3 + d.4 > 0).collect();
+            let kept = rows(
+                "SELECT owner_id, assignment_id, day, succeeded, failed FROM run_day_totals \
+                 WHERE succeeded + failed > 0 ORDER BY 1, 2, 3",
+            );
             !direct.is_empty() && direct == kept
         };
         assert!(same(&conn), "after the seed");
         conn.execute_batch(
             "UPDATE runs SET status = 'failed' WHERE id % 7 = 0;
+             UPDATE runs SET status = 'cancelled' WHERE id % 5 = 0;
+             UPDATE runs SET status = 'succeeded' WHERE id % 17 = 0;
              UPDATE runs SET started_at = started_at - 86400 WHERE id % 11 = 0;
+             UPDATE runs SET assignment_id = (SELECT MIN(id) FROM assignments a
+               WHERE a.owner_id = runs.owner_id) WHERE id % 19 = 0;
              DELETE FROM run_steps WHERE run_id % 13 = 0;
              DELETE FROM runs WHERE id % 13 = 0;",
         )
         .unwrap();
         assert!(same(&conn), "after updates and deletes");
+    }
+
+    /// A database made by version 5 keeps its chart counts and gets the
+    /// runs page's tails.
+    #[test]
+    fn the_chart_totals_and_page_tails_are_built_from_the_runs_already_there() {
+        let conn = Connection::open_in_memory().unwrap();
+        for &(version, sql) in &MIGRATIONS[..5] {
+            conn.execute_batch(sql).unwrap();
+            conn.execute_batch(&format!("PRAGMA user_version = {version}"))
+                .unwrap();
+        }
+        crate::seed::seed(&conn, crate::seed::SeedSize::Small, 1_790_000_000).unwrap();
+        migrate(&conn).unwrap();
+        let (runs, counted): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM runs WHERE status IN ('succeeded', 'failed')), \
+                        (SELECT SUM(succeeded + failed) FROM run_day_totals WHERE assignment_id = 0)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert!(runs > 100);
+        assert_eq!(runs, counted);
+        // 0007 fills in the runs page's tails of the runs already there.
+        let (missing, differ): (i64, i64) = conn
+            .query_row(
+                "SELECT SUM(r.page_tail IS NULL), SUM(r.page_tail IS NOT t.page_tail) \
+                 FROM runs r JOIN runs_page_tail t ON t.id = r.id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((missing, differ), (0, 0));
     }
 
     #[test]

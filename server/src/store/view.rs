@@ -7,13 +7,14 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use viewas_api::{
     AssignmentDetail, AssignmentStatus, AssignmentSummary, ConfigEntry, ConnectionStatus,
-    ConnectionView, DayCount, Member, Role, RunBrief, RunDetail, RunStatus, RunStep, RunSummary,
-    RunTrigger, ViewRouteId, Workspace,
+    ConnectionView, Member, Role, RunBrief, RunDetail, RunStatus, RunStep, RunSummary, RunTrigger,
+    ViewRouteId, Workspace,
 };
 
-use super::rows::{first_rows, Word, ROW_CAP};
+use super::rows::{Word, ROW_CAP};
 use super::DbResult;
-use crate::clock::{day_string, rfc3339};
+use crate::clock::{day_bytes, rfc3339};
+use crate::json::JsonOut;
 
 /// What an impersonation request may see: one user, their organisation.
 /// Only the view enforcement layer makes one.
@@ -163,6 +164,11 @@ pub struct RunFilter {
 const RUN_COLS: &str = "r.id, r.assignment_id, a.name, r.status, r.run_trigger, r.started_at, \
      r.finished_at, r.duration_ms, r.summary";
 
+/// What the runs page reads of a row: its keys, and the end of its JSON
+/// object (`page_tail`, migration 0007, kept in the page's index). The
+/// assignment's name comes from [`AssignmentNames`], not a join per row.
+const PAGE_COLS: &str = "r.id, r.assignment_id, r.started_at, r.page_tail";
+
 fn run_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunSummary> {
     Ok(RunSummary {
         id: r.get(0)?,
@@ -177,54 +183,143 @@ fn run_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunSummary> {
     })
 }
 
-/// One page of runs, newest first, plus the (started_at, id) key of its last
-/// row when more may follow. Keyset paging: the SQL names only the filters
-/// in use, and the cursor is a row-value comparison, so SQLite turns it into
-/// a range on the (owner, started_at desc, id desc) index (or the
-/// assignment's) — no OFFSET and no `?n IS NULL OR …` that would hide the
-/// range from the planner and make page k read k pages of index first
-/// (README, Performance, has the query plans).
-pub fn runs(
+/// One page of runs, newest first, as the JSON of a `RunsPage`: the rows,
+/// the cursor of the last row when more may follow, and (first page only)
+/// the 30-day chart. Written from the rows straight into one buffer
+/// ([`crate::json`]): the bytes are what serde writes for the same page.
+///
+/// Keyset paging: the SQL names only the filters in use, and the cursor is
+/// a row-value comparison, so SQLite turns it into a range on the (owner,
+/// started_at desc, id desc) index (or the assignment's) — no OFFSET and no
+/// `?n IS NULL OR …` that would hide the range from the planner and make
+/// page k read k pages of index first (README, Performance, has the query
+/// plans).
+pub fn runs_page_json(
     conn: &Connection,
     scope: &ViewScope,
     f: &RunFilter,
-) -> DbResult<(Vec<RunSummary>, Option<RunKey>)> {
-    let (sql, args) = runs_query(scope, f);
+    now: i64,
+) -> DbResult<Vec<u8>> {
+    let (filter, args) = runs_filter(scope, f);
     // At most 16 shapes of this statement; the reader connections' statement
     // cache holds them all.
-    let mut st = conn.prepare_cached(&sql)?;
-    let mut keys = Vec::new();
-    let mut items = first_rows(
-        &mut st,
-        rusqlite::params_from_iter(args),
-        f.limit + 1,
-        |r| {
-            let started: i64 = r.get(5)?;
-            Ok((run_summary(r)?, started))
-        },
-    )?
-    .into_iter()
-    .map(|(s, started)| {
-        keys.push((started, s.id));
-        s
-    })
-    .collect::<Vec<_>>();
-    let next = if items.len() as i64 > f.limit {
-        items.truncate(f.limit as usize);
-        keys.get(f.limit as usize - 1).copied()
+    let mut st = conn.prepare_cached(&format!("SELECT {PAGE_COLS} FROM runs r WHERE {filter}"))?;
+    let prepared = st.get_status(rusqlite::StatementStatus::RePrepare);
+    let mut out = JsonOut::with_capacity(16 * 1024);
+    out.raw(r#"{"items":["#);
+    let mut last: Option<RunKey> = None;
+    let mut more = false;
+    {
+        let mut names = AssignmentNames::default();
+        let mut rows = st.query(rusqlite::params_from_iter(args))?;
+        let mut n = 0;
+        while let Some(r) = rows.next()? {
+            if n == f.limit {
+                more = true;
+                break;
+            }
+            if n > 0 {
+                out.raw(",");
+            }
+            last = Some(write_run_summary(&mut out, r, conn, &mut names)?);
+            n += 1;
+        }
+    }
+    debug_assert_eq!(
+        st.get_status(rusqlite::StatementStatus::RePrepare),
+        prepared,
+        "SQLite prepared the runs page again: its plan depends on a bound value"
+    );
+    out.raw(r#"],"next_cursor":"#);
+    match last.filter(|_| more) {
+        Some((t, id)) => {
+            let mut cursor = itoa::Buffer::new().format(t).to_string();
+            cursor.push('_');
+            cursor.push_str(itoa::Buffer::new().format(id));
+            out.plain_str(cursor.as_bytes());
+        }
+        None => out.null(),
+    }
+    out.raw(r#","daily":"#);
+    if f.after.is_none() {
+        out.raw("[");
+        for (i, (day, succeeded, failed)) in daily(conn, scope, f, now)?.into_iter().enumerate() {
+            if i > 0 {
+                out.raw(",");
+            }
+            out.raw(r#"{"day":"#);
+            out.plain_str(&day_bytes(day));
+            out.raw(r#","succeeded":"#);
+            out.int(succeeded);
+            out.raw(r#","failed":"#);
+            out.int(failed);
+            out.raw("}");
+        }
+        out.raw("]");
     } else {
-        None
-    };
-    Ok((items, next))
+        out.null();
+    }
+    out.raw("}");
+    Ok(out.into_bytes())
 }
 
-/// The SQL of [`runs`] for this filter, and its arguments.
-fn runs_query(scope: &ViewScope, f: &RunFilter) -> (String, Vec<rusqlite::types::Value>) {
+/// One row of [`PAGE_COLS`] as a `RunSummary` object (serde's field order);
+/// returns its keyset key.
+fn write_run_summary(
+    out: &mut JsonOut,
+    r: &rusqlite::Row<'_>,
+    conn: &Connection,
+    names: &mut AssignmentNames,
+) -> DbResult<RunKey> {
+    let id: i64 = r.get(0)?;
+    let assignment_id: i64 = r.get(1)?;
+    let started: i64 = r.get(2)?;
+    // Made by SQLite from checked columns (the schema's CHECKs hold the
+    // words), so it is JSON; still text of this row or an error, never a
+    // gap in the page.
+    let tail = r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
+    out.raw(r#"{"id":"#);
+    out.int(id);
+    out.raw(r#","assignment_id":"#);
+    out.int(assignment_id);
+    out.raw(r#","assignment_name":"#);
+    out.json(names.get(conn, assignment_id)?);
+    out.raw(",");
+    out.raw(tail);
+    Ok((started, id))
+}
+
+/// Assignment names of one runs page, each read once and kept as its JSON
+/// string: a page's 50 rows name a handful of assignments, and joining
+/// `assignments` into every row cost a b-tree descent and an escape each.
+#[derive(Default)]
+struct AssignmentNames(Vec<(i64, Vec<u8>)>);
+
+impl AssignmentNames {
+    fn get(&mut self, conn: &Connection, id: i64) -> DbResult<&[u8]> {
+        let at = match self.0.iter().position(|(known, _)| *known == id) {
+            Some(at) => at,
+            None => {
+                let mut st = conn.prepare_cached("SELECT name FROM assignments WHERE id = ?1")?;
+                let mut rows = st.query([id])?;
+                // A run always has its assignment (a foreign key); one
+                // without would be left out by a join, so it is an error.
+                let row = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+                let mut name = JsonOut::default();
+                name.str(row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?);
+                self.0.push((id, name.into_bytes()));
+                self.0.len() - 1
+            }
+        };
+        Ok(&self.0[at].1)
+    }
+}
+
+/// The `WHERE … ORDER BY … LIMIT` of [`runs_page_json`] for this filter
+/// (table `runs r`), and its arguments.
+fn runs_filter(scope: &ViewScope, f: &RunFilter) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
-    let mut sql = format!(
-        "SELECT {RUN_COLS} FROM runs r JOIN assignments a ON a.id = r.assignment_id \
-         WHERE r.owner_id = ?"
-    );
+    let mut sql = String::from("r.owner_id = ?");
     let mut args: Vec<Value> = vec![Value::Integer(scope.target_user_id)];
     if let Some(id) = f.assignment_id {
         sql.push_str(" AND r.assignment_id = ?");
@@ -249,29 +344,35 @@ fn runs_query(scope: &ViewScope, f: &RunFilter) -> (String, Vec<rusqlite::types:
     (sql, args)
 }
 
-/// Succeeded and failed runs per UTC day over the 30 days up to `now`, for
-/// the same assignment and status filter; every day present, oldest first.
-/// Read from `run_days` (migrations 0002, 0003): at most 30 days × 5
-/// statuses rows of one key range, however many runs the user has, so
-/// the first page costs the same in a 5k-run and a 500k-run store (README,
-/// Performance).
+/// (day, succeeded, failed) per UTC day over the 30 days up to `now`, for
+/// the same assignment and status filter; every day present, oldest first
+/// (days counted from the epoch). Read from `run_day_totals` (migration
+/// 0006): at most 30 rows of one key range, however many runs the user
+/// has, so the first page costs the same in a 5k-run and a 500k-run store
+/// (README, Performance).
 pub fn daily(
     conn: &Connection,
     scope: &ViewScope,
     f: &RunFilter,
     now: i64,
-) -> DbResult<Vec<DayCount>> {
+) -> DbResult<Vec<(i64, i64, i64)>> {
     let today = now.div_euclid(86_400);
     let first = today - 29;
-    // Plain rows of one key range, summed here: SQLite's GROUP BY with
-    // CASE sums cost more than the range read itself.
+    let mut counts: Vec<(i64, i64, i64)> = (first..=today).map(|day| (day, 0, 0)).collect();
+    // A status filter keeps its own count only (none for the statuses the
+    // chart does not show).
+    let (keep_succeeded, keep_failed) = match f.status {
+        None => (true, true),
+        Some(s) => (s == RunStatus::Succeeded, s == RunStatus::Failed),
+    };
+    if !keep_succeeded && !keep_failed {
+        return Ok(counts);
+    }
     let mut st = conn.prepare_cached(
-        "SELECT day, status, n FROM run_days \
+        "SELECT day, succeeded, failed FROM run_day_totals \
          WHERE owner_id = ?1 AND assignment_id = ?2 AND day BETWEEN ?3 AND ?4",
     )?;
-    let mut counts = vec![(0i64, 0i64); 30];
-    let wanted = f.status.map(|s| s.as_str());
-    // assignment_id 0 holds the owner's totals (migration 0003).
+    // assignment_id 0 holds the owner's totals.
     let mut rows = st.query(params![
         scope.target_user_id,
         f.assignment_id.unwrap_or(0),
@@ -279,29 +380,19 @@ pub fn daily(
         today
     ])?;
     while let Some(r) = rows.next()? {
-        let status = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-        if wanted.is_some_and(|w| w != status) {
-            continue;
-        }
         let slot = usize::try_from(r.get::<_, i64>(0)? - first)
             .ok()
             .and_then(|i| counts.get_mut(i));
-        if let Some((succeeded, failed)) = slot {
-            match status {
-                "succeeded" => *succeeded += r.get::<_, i64>(2)?,
-                "failed" => *failed += r.get::<_, i64>(2)?,
-                _ => {}
+        if let Some((_, succeeded, failed)) = slot {
+            if keep_succeeded {
+                *succeeded = r.get(1)?;
+            }
+            if keep_failed {
+                *failed = r.get(2)?;
             }
         }
     }
-    Ok((first..=today)
-        .zip(counts)
-        .map(|(day, (succeeded, failed))| DayCount {
-            day: day_string(day),
-            succeeded,
-            failed,
-        })
-        .collect())
+    Ok(counts)
 }
 
 pub fn run(conn: &Connection, scope: &ViewScope, id: i64) -> DbResult<Option<RunDetail>> {
@@ -417,7 +508,7 @@ mod tests {
                     after: bit(3).then_some((1_700_000_000, 9)),
                     limit,
                 };
-                runs(&conn, &scope, &f).unwrap();
+                runs_page_json(&conn, &scope, &f, 1_700_000_000).unwrap();
             }
             let f = RunFilter {
                 assignment_id: bit(0).then_some(3),
@@ -426,13 +517,166 @@ mod tests {
                 after: bit(3).then_some((1, 1)),
                 limit: 1,
             };
-            let (sql, _) = runs_query(&scope, &f);
-            let st = conn.prepare_cached(&sql).unwrap();
+            let (filter, _) = runs_filter(&scope, &f);
+            let st = conn
+                .prepare_cached(&format!("SELECT {PAGE_COLS} FROM runs r WHERE {filter}"))
+                .unwrap();
             assert_eq!(
                 st.get_status(StatementStatus::RePrepare),
                 0,
-                "shape {shape} was prepared again: {sql}"
+                "shape {shape} was prepared again: {filter}"
             );
         }
+    }
+
+    /// The page as serde writes it, from the same SQL: what the hand-written
+    /// JSON must equal byte for byte.
+    fn serde_page(conn: &Connection, scope: &ViewScope, f: &RunFilter, now: i64) -> Vec<u8> {
+        use viewas_api::{DayCount, RunsPage};
+        let (filter, args) = runs_filter(scope, f);
+        let sql = format!(
+            "SELECT {RUN_COLS} FROM runs r JOIN assignments a ON a.id = r.assignment_id \
+             WHERE {filter}"
+        );
+        let mut st = conn.prepare(&sql).unwrap();
+        let mut rows = st
+            .query_map(rusqlite::params_from_iter(args), |r| {
+                Ok((run_summary(r)?, r.get::<_, i64>(5)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .take(f.limit as usize + 1)
+            .collect::<Vec<_>>();
+        let more = rows.len() as i64 > f.limit;
+        rows.truncate(f.limit as usize);
+        let next_cursor = rows
+            .last()
+            .filter(|_| more)
+            .map(|(s, started)| format!("{started}_{}", s.id));
+        let daily = f.after.is_none().then(|| {
+            daily(conn, scope, f, now)
+                .unwrap()
+                .into_iter()
+                .map(|(day, succeeded, failed)| DayCount {
+                    day: crate::clock::day_string(day),
+                    succeeded,
+                    failed,
+                })
+                .collect()
+        });
+        serde_json::to_vec(&RunsPage {
+            items: rows.into_iter().map(|(s, _)| s).collect(),
+            next_cursor,
+            daily,
+        })
+        .unwrap()
+    }
+
+    /// The demo seed, with runs whose names and summaries hold every kind
+    /// of character JSON must escape, and runs still going (nulls).
+    fn seeded() -> (Connection, ViewScope, i64) {
+        let conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::migrate(&conn).unwrap();
+        let now = 1_764_000_000;
+        crate::seed::seed(&conn, crate::seed::SeedSize::Small, now).unwrap();
+        let (user, org): (i64, i64) = conn
+            .query_row(
+                "SELECT id, org_id FROM users WHERE email = 'alice@acme.example'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        conn.execute_batch(&format!(
+            "UPDATE assignments SET name = 'Quote \" back\\slash '||char(1)||char(10)||' \u{202e}bidi 🙂'
+               WHERE id = (SELECT MIN(id) FROM assignments WHERE owner_id = {user});
+             UPDATE runs SET summary = '<script>\"x\"</script>'||char(9)||char(31)||' ü \\ '
+                 ||char(8)||char(12)||char(13)||char(127)||' \u{2028}\u{2029} \u{202e}'
+               WHERE id IN (SELECT id FROM runs WHERE owner_id = {user} ORDER BY started_at DESC LIMIT 3);
+             UPDATE runs SET finished_at = NULL, duration_ms = NULL, summary = NULL, status = 'running'
+               WHERE id IN (SELECT id FROM runs WHERE owner_id = {user} ORDER BY started_at DESC LIMIT 1 OFFSET 4);
+             UPDATE runs SET run_trigger = 'api', duration_ms = duration_ms + 7 WHERE id % 3 = 0;
+             UPDATE runs SET started_at = started_at - 3601, finished_at = finished_at + 59 WHERE id % 5 = 0;
+             UPDATE runs SET page_tail = 'tampered' WHERE id % 4 = 0;"
+        ))
+        .unwrap();
+        let scope = ViewScope {
+            session_id: 1,
+            impersonator_id: 1,
+            target_user_id: user,
+            org_id: org,
+            route: ViewRouteId::Runs,
+        };
+        (conn, scope, now)
+    }
+
+    /// The page is one range of the runs index, which holds `page_tail`:
+    /// no row is looked up in the table.
+    #[test]
+    fn a_runs_page_reads_the_index_only() {
+        let (conn, scope, _) = seeded();
+        for assignment_id in [None, Some(1)] {
+            let f = RunFilter {
+                assignment_id,
+                status: Some(RunStatus::Failed),
+                limit: 50,
+                ..RunFilter::default()
+            };
+            let (filter, args) = runs_filter(&scope, &f);
+            let plan: Vec<String> = conn
+                .prepare(&format!(
+                    "EXPLAIN QUERY PLAN SELECT {PAGE_COLS} FROM runs r WHERE {filter}"
+                ))
+                .unwrap()
+                .query_map(rusqlite::params_from_iter(args), |r| r.get(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(
+                plan,
+                ["SEARCH r USING COVERING INDEX runs_owner_started (owner_id=?)"],
+                "{f:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_runs_page_is_the_json_serde_writes() {
+        let (conn, scope, now) = seeded();
+        let assignment: i64 = conn
+            .query_row(
+                "SELECT MIN(id) FROM assignments WHERE owner_id = ?1",
+                [scope.target_user_id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let mut checked_rows = 0;
+        for limit in [1, 7, 50, 200] {
+            for status in [None, Some(RunStatus::Succeeded), Some(RunStatus::Running)] {
+                for assignment_id in [None, Some(assignment)] {
+                    // First page, then every following page by its cursor.
+                    let mut f = RunFilter {
+                        assignment_id,
+                        status,
+                        before: None,
+                        after: None,
+                        limit,
+                    };
+                    loop {
+                        let ours = runs_page_json(&conn, &scope, &f, now).unwrap();
+                        assert_eq!(
+                            String::from_utf8(ours.clone()).unwrap(),
+                            String::from_utf8(serde_page(&conn, &scope, &f, now)).unwrap(),
+                            "{f:?}"
+                        );
+                        let page: viewas_api::RunsPage = serde_json::from_slice(&ours).unwrap();
+                        checked_rows += page.items.len();
+                        let Some(next) = page.next_cursor else { break };
+                        let (t, id) = next.split_once('_').unwrap();
+                        f.after = Some((t.parse().unwrap(), id.parse().unwrap()));
+                    }
+                }
+            }
+        }
+        assert!(checked_rows > 1_000, "{checked_rows} rows compared");
     }
 }
