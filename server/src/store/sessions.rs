@@ -267,11 +267,22 @@ pub enum Recorded {
 /// Then the row records the attempt with status 401 after the session's
 /// `session_ended` row, and the caller must not send what it prepared.
 pub fn record_view(conn: &Connection, v: &ViewRecord, kind: &str, now: i64) -> DbResult<Recorded> {
-    let active = settle(conn, v.session_id, now)?.is_some_and(|s| s.is_active());
-    let (at, status, outcome) = if active {
+    let counts = kind == "view" && (200..300).contains(&v.status);
+    let (at, status, outcome) = if still_running(conn, v.session_id, now, counts.then_some(v.now))?
+    {
         (v.now, v.status, Recorded::AsAnswered)
     } else {
-        (now.max(v.now), 401, Recorded::SessionEnded)
+        // Not running, or its time is up: `settle` ends it if it is due and
+        // says how it stands (a session gone from the table counts as ended).
+        let active = settle(conn, v.session_id, now)?.is_some_and(|s| s.is_active());
+        if active {
+            if counts {
+                count_page(conn, v.session_id, v.now)?;
+            }
+            (v.now, v.status, Recorded::AsAnswered)
+        } else {
+            (now.max(v.now), 401, Recorded::SessionEnded)
+        }
     };
     audit::append(
         conn,
@@ -287,14 +298,44 @@ pub fn record_view(conn: &Connection, v: &ViewRecord, kind: &str, now: i64) -> D
             detail: None,
         },
     )?;
-    if kind == "view" && (200..300).contains(&status) {
-        conn.prepare_cached(
-            "UPDATE impersonation_sessions SET pages_viewed = pages_viewed + 1, \
-             last_activity_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
-        )?
-        .execute(params![v.session_id, v.now])?;
-    }
     Ok(outcome)
+}
+
+/// Whether session `id` is still running at `now` and not yet due (the
+/// negation of `SessionRow::due`, in SQL): one statement instead of reading
+/// the whole row for [`settle`]. With `counted_at`, the same statement also
+/// counts the page and resets the idle clock, and only if it was running.
+/// False sends the caller to the full check.
+fn still_running(conn: &Connection, id: i64, now: i64, counted_at: Option<i64>) -> DbResult<bool> {
+    // The condition is spelled out twice so both statements are literals
+    // (no SQL string built per request).
+    Ok(match counted_at {
+        Some(at) => {
+            conn.prepare_cached(
+                "UPDATE impersonation_sessions SET pages_viewed = pages_viewed + 1, \
+                 last_activity_at = ?3 WHERE id = ?1 AND ended_at IS NULL \
+                 AND ?2 < expires_at AND ?2 < last_activity_at + idle_timeout_secs",
+            )?
+            .execute(params![id, now, at])?
+                == 1
+        }
+        None => conn
+            .prepare_cached(
+                "SELECT 1 FROM impersonation_sessions WHERE id = ?1 AND ended_at IS NULL \
+                 AND ?2 < expires_at AND ?2 < last_activity_at + idle_timeout_secs",
+            )?
+            .exists(params![id, now])?,
+    })
+}
+
+/// A 2xx view's page: counted, and the idle clock reset to when it came in.
+fn count_page(conn: &Connection, id: i64, at: i64) -> DbResult<()> {
+    conn.prepare_cached(
+        "UPDATE impersonation_sessions SET pages_viewed = pages_viewed + 1, \
+         last_activity_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
+    )?
+    .execute(params![id, at])?;
+    Ok(())
 }
 
 pub fn add_note(

@@ -182,6 +182,8 @@ fn run(
     auth_gen: &AtomicU64,
     snapshots: &SnapshotPool,
 ) {
+    // This thread's connection is the only one that appends audit rows.
+    super::audit::keep_head_on_this_thread();
     let mut last_checkpoint = Instant::now();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -249,15 +251,19 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String
             if job.run(conn) {
                 control(conn, "RELEASE job")
             } else {
+                // The job's audit rows are gone with it.
+                super::audit::forget_head();
                 control(conn, "ROLLBACK TO job").and_then(|()| control(conn, "RELEASE job"))
             }
         });
         if let Err(e) = step {
+            super::audit::forget_head();
             let _ = conn.execute_batch("ROLLBACK");
             return Err(e);
         }
     }
     if let Err(e) = control(conn, "COMMIT") {
+        super::audit::forget_head();
         let _ = conn.execute_batch("ROLLBACK");
         return Err(e.to_string());
     }
@@ -349,6 +355,35 @@ mod tests {
         assert_eq!(generation.load(Ordering::SeqCst), 3, "a session ended");
         w.submit(false, insert).await.unwrap();
         assert_eq!(generation.load(Ordering::SeqCst), 3, "reset per batch");
+    }
+
+    /// A job whose audit row is rolled back must not leave the writer's
+    /// remembered chain head pointing at it: the next row chains from the
+    /// last committed one.
+    #[tokio::test]
+    async fn the_chain_survives_a_rolled_back_audit_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("c.db")).unwrap();
+        crate::store::migrate::migrate(&conn).unwrap();
+        let w = Writer::spawn(conn, Arc::default(), Arc::default());
+        let append = |c: &Connection| {
+            crate::store::audit::append(
+                c,
+                &crate::store::audit::NewEvent {
+                    kind: "note",
+                    ..Default::default()
+                },
+            )
+        };
+        w.submit(true, append).await.unwrap();
+        let failed = w.submit(true, move |c| {
+            append(c)?;
+            Err::<i64, _>(DbError::Other("refused".into()))
+        });
+        assert!(failed.await.is_err());
+        assert_eq!(w.submit(true, append).await.unwrap(), 2);
+        let v = w.submit(true, crate::store::audit::verify).await.unwrap();
+        assert!(v.ok && v.events == 2, "{v:?}");
     }
 
     #[tokio::test]
