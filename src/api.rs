@@ -287,7 +287,8 @@ impl ApiClient {
                 Refusal::NoSession
             });
         };
-        if active.session.status != SessionStatus::Active {
+        if active.session.status != SessionStatus::Active || self.ctx.is_closing(active.session.id)
+        {
             return Err(Refusal::SessionEnded);
         }
         if active.seconds_left_at(now_ms()) == 0 {

@@ -184,6 +184,10 @@ pub struct SessionContext {
     now: RwSignal<f64>,
     is_active: Memo<bool>,
     secs_left: Memo<i64>,
+    /// The session whose Exit is on its way to the server. From the click
+    /// on, no view request leaves for it: a page still loading would
+    /// otherwise ask with a token the server is about to end.
+    closing: StoredValue<Option<Id>>,
 }
 
 impl SessionContext {
@@ -235,6 +239,7 @@ impl SessionContext {
             now,
             is_active,
             secs_left,
+            closing: StoredValue::new(None),
         }
     }
 
@@ -361,6 +366,21 @@ impl SessionContext {
         self.ended.set(None);
         self.now.set(now_ms());
         self.active.set(Some(active));
+    }
+
+    /// Exit of the active session has begun: view requests for it are
+    /// refused from now on, whatever the server answers ([`Self::end_local`]
+    /// follows in every case).
+    pub fn begin_exit(&self) {
+        let id = self
+            .active
+            .with_untracked(|a| a.as_ref().map(|a| a.session.id));
+        self.closing.try_set_value(id);
+    }
+
+    /// Whether Exit of session `id` has begun in this tab.
+    pub fn is_closing(&self, id: Id) -> bool {
+        self.closing.try_get_value().flatten() == Some(id)
     }
 
     /// Adds a note saved on the server to the active session.

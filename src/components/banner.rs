@@ -40,6 +40,7 @@ pub fn Banner(
             return;
         }
         exiting.set(true);
+        ctx.begin_exit();
         let api = api.clone();
         spawn_local(async move {
             // Fail closed: whatever the server says, or if it cannot be

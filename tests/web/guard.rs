@@ -86,6 +86,28 @@ async fn without_a_session_nothing_is_requested() {
 }
 
 #[wasm_bindgen_test]
+async fn once_exit_has_begun_nothing_more_is_requested() {
+    reset();
+    let t = FakeTransport::always(200, "[]");
+    let (_h, ctx, api) = contexts(&t);
+    ctx.start(started(alice(), 7, 1800));
+    ctx.begin_exit();
+    assert!(
+        ctx.active_untracked().is_some(),
+        "still active until the server answers"
+    );
+    let why = refused(api.view_request(Method::Get, &path::assignments()).await);
+    assert_eq!(why, Refusal::SessionEnded);
+    assert_eq!(t.calls(), 0);
+    // A session started after that one is not held back by its Exit.
+    ctx.end_local(EndCause::Exit, None);
+    ctx.start(started(alice(), 8, 1800));
+    let got: Vec<wasm_bindgen::JsValue> = api.view(&path::assignments()).await.expect("answered");
+    assert!(got.is_empty());
+    assert_eq!(t.calls(), 1);
+}
+
+#[wasm_bindgen_test]
 async fn an_ended_session_requests_nothing() {
     reset();
     let t = FakeTransport::always(200, "[]");
