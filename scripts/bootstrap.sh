@@ -5,6 +5,8 @@
 #   wasm32 target, clippy, rustfmt   (rustup)
 #   trunk 0.21.14                    (cargo install; Trunk 0.22 needs a newer rustc)
 #   wasm-bindgen-cli = Cargo.lock    (cargo install; Trunk runs offline and uses it)
+#   wasm-split-cli 0.2.4             (cargo install; splits the release wasm into
+#                                     the shell and one module per page)
 #   chromium, chromium-driver        (apt; the only browser tests may use)
 #   brotli                           (apt; build_spa writes .br twins of the bundle)
 #   binaryen's wasm-opt 132          (npm ci in tools/; Debian's 108 miscompiles
@@ -76,6 +78,16 @@ else
   cargo install wasm-bindgen-cli --version "$WBG" --locked ||
     cargo install wasm-bindgen-cli --version "$WBG" ||
     fail "cargo install wasm-bindgen-cli --version $WBG"
+fi
+
+WSPLIT="0.2.4"
+step "wasm-split-cli $WSPLIT (splits the bundle per page)"
+if [ "$(cat "$HOME/.cargo/.viewas-wasm-split" 2>/dev/null)" = "$WSPLIT" ] && command -v wasm-split-cli >/dev/null; then
+  ok "installed"
+else
+  cargo install --locked "wasm_split_cli_support@$WSPLIT" --features build-binary ||
+    fail "cargo install wasm_split_cli_support@$WSPLIT --features build-binary"
+  echo "$WSPLIT" >"$HOME/.cargo/.viewas-wasm-split"
 fi
 
 step "Debian chromium and chromium-driver"

@@ -4,11 +4,18 @@ export PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/node_modules
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-# The SPA, release build: Trunk offline, the system wasm-bindgen and wasm-opt,
-# the wasm-only size profile (see index.html and Cargo.toml).
+# The SPA, release build: Trunk offline, the system wasm-bindgen, the
+# wasm-only size profile (see index.html and Cargo.toml), pages as split
+# points (the `split` feature, src/lazy.rs), then scripts/split_spa.sh cuts
+# the module into the first load and the pages' modules and runs wasm-opt.
+# --emit-relocs only here: wasm-split-cli reads the relocations, other
+# builds need not carry them.
 build_spa() {
-  say "Building the SPA (trunk build --release, offline)"
-  trunk build --release --offline
+  say "Building the SPA (trunk build --release --features split, offline)"
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components -C link-args=--emit-relocs" \
+    trunk build --release --offline --features split
+  say "Splitting the SPA's wasm into the first load and page modules (scripts/split_spa.sh)"
+  scripts/split_spa.sh dist
   precompress_spa dist
 }
 

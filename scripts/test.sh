@@ -45,6 +45,7 @@ stage bootstrap scripts/bootstrap.sh
 stage fmt cargo fmt --all --check
 stage clippy-native cargo clippy -p viewas-api -p viewas-server --all-targets -- -D warnings
 stage clippy-wasm cargo clippy -p viewas --target wasm32-unknown-unknown --all-targets -- -D warnings
+stage clippy-wasm-split cargo clippy -p viewas --target wasm32-unknown-unknown --all-targets --features split -- -D warnings
 stage server-tests cargo test -p viewas-api -p viewas-server
 stage wasm-tests env CHROMEDRIVER=/usr/bin/chromedriver cargo test -p viewas --target wasm32-unknown-unknown
 stage build-spa build_spa

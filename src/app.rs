@@ -12,17 +12,8 @@ use leptos_router::{
 use wasm_bindgen::JsCast;
 
 use crate::{
-    components::{AdminFrame, SessionFrame},
-    pages::{
-        assignments::{AssignmentDetailPage, AssignmentsPage},
-        audit::AuditPage,
-        impersonate::ImpersonatePage,
-        login::LoginPage,
-        not_found::NotFoundPage,
-        runs::{RunDetailPage, RunsPage},
-        summary::SummaryPage,
-        workspace::WorkspacePage,
-    },
+    lazy::{LazyAdminFrame, LazyPage, LazySessionFrame, Page},
+    pages::login::LoginPage,
     session::SessionContext,
 };
 
@@ -53,20 +44,20 @@ pub fn AppRouter() -> impl IntoView {
             <FocusOnNavigation />
             <Routes fallback=Fallback>
                 <Route path=path!("/login") view=|| view! { <LoginGate /> }.into_any() />
-                <Route path=path!("/") view=|| view! { <AdminGate><ImpersonatePage /></AdminGate> }.into_any() />
-                <Route path=path!("/audit") view=|| view! { <AdminGate><AuditPage /></AdminGate> }.into_any() />
+                <Route path=path!("/") view=|| view! { <AdminGate><LazyPage page=Page::FindUser /></AdminGate> }.into_any() />
+                <Route path=path!("/audit") view=|| view! { <AdminGate><LazyPage page=Page::Audit /></AdminGate> }.into_any() />
                 <Route
                     path=path!("/summary/:id")
-                    view=|| view! { <AdminGate><SummaryPage /></AdminGate> }.into_any()
+                    view=|| view! { <AdminGate><LazyPage page=Page::Summary /></AdminGate> }.into_any()
                 />
                 <ParentRoute path=path!("/session") view=|| view! { <SessionLayout /> }.into_any()>
                     <Route path=path!("") view=|| view! { <Redirect path=SESSION_HOME /> }.into_any() />
-                    <Route path=path!("assignments") view=|| view! { <AssignmentsPage /> }.into_any() />
-                    <Route path=path!("assignments/:id") view=|| view! { <AssignmentDetailPage /> }.into_any() />
-                    <Route path=path!("runs") view=|| view! { <RunsPage /> }.into_any() />
-                    <Route path=path!("runs/:id") view=|| view! { <RunDetailPage /> }.into_any() />
-                    <Route path=path!("workspace") view=|| view! { <WorkspacePage /> }.into_any() />
-                    <Route path=path!("*any") view=|| view! { <NotFoundPage /> }.into_any() />
+                    <Route path=path!("assignments") view=|| view! { <LazyPage page=Page::Assignments /> }.into_any() />
+                    <Route path=path!("assignments/:id") view=|| view! { <LazyPage page=Page::Assignment /> }.into_any() />
+                    <Route path=path!("runs") view=|| view! { <LazyPage page=Page::Runs /> }.into_any() />
+                    <Route path=path!("runs/:id") view=|| view! { <LazyPage page=Page::Run /> }.into_any() />
+                    <Route path=path!("workspace") view=|| view! { <LazyPage page=Page::Workspace /> }.into_any() />
+                    <Route path=path!("*any") view=|| view! { <LazyPage page=Page::NotFound /> }.into_any() />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -76,7 +67,7 @@ pub fn AppRouter() -> impl IntoView {
 /// The banner layout of every session route.
 #[component]
 fn SessionLayout() -> impl IntoView {
-    view! { <SessionFrame><Outlet /></SessionFrame> }
+    view! { <LazySessionFrame><Outlet /></LazySessionFrame> }
 }
 
 /// Unknown paths: inside the banner during a session, else on their own.
@@ -85,12 +76,13 @@ fn Fallback() -> impl IntoView {
     let ctx = SessionContext::expect();
     crate::erase::reactive(move || {
         if ctx.is_active() {
-            view! { <SessionFrame><NotFoundPage /></SessionFrame> }.into_any()
+            view! { <LazySessionFrame><LazyPage page=Page::NotFound /></LazySessionFrame> }
+                .into_any()
         } else if ctx.is_signed_in() {
-            view! { <AdminFrame><NotFoundPage /></AdminFrame> }.into_any()
+            view! { <LazyAdminFrame><LazyPage page=Page::NotFound /></LazyAdminFrame> }.into_any()
         } else {
             view! {
-                <main id="main" class="page"><NotFoundPage /></main>
+                <main id="main" class="page"><LazyPage page=Page::NotFound /></main>
             }
             .into_any()
         }

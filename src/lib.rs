@@ -10,6 +10,7 @@ pub mod components;
 pub mod embed;
 pub mod erase;
 pub mod json;
+pub mod lazy;
 pub mod pages;
 pub mod session;
 pub mod storage;

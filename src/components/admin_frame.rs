@@ -17,6 +17,11 @@ pub fn role_label(role: Role) -> &'static str {
 
 #[component]
 pub fn AdminFrame(children: Children) -> impl IntoView {
+    // The header's other page.
+    crate::lazy::preload(
+        &[],
+        &[crate::lazy::Page::FindUser, crate::lazy::Page::Audit],
+    );
     let ctx = SessionContext::expect();
     let api = ApiClient::expect();
     let navigate = use_navigate();

@@ -16,6 +16,6 @@ pub use banner::Banner;
 pub use chart::RunsChart;
 pub use load_more::{LoadMore, Paging};
 pub use notes::NotesDrawer;
-pub use session_frame::SessionFrame;
+pub use session_frame::{SessionFrame, SessionFrameProps};
 pub use states::{Empty, ErrorPanel, Skeleton};
 pub use table::DataTable;

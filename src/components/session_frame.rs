@@ -33,6 +33,15 @@ fn watch_for_server_side_end() {
 
 #[component]
 pub fn SessionFrame(children: ChildrenFn) -> impl IntoView {
+    // The other tabs, and the summary that Exit leads to.
+    crate::lazy::preload(
+        &[],
+        &[
+            crate::lazy::Page::Runs,
+            crate::lazy::Page::Workspace,
+            crate::lazy::Page::Summary,
+        ],
+    );
     let ctx = SessionContext::expect();
     watch_for_server_side_end();
     let notes_open = RwSignal::new(false);
@@ -63,11 +72,17 @@ pub fn SessionFrame(children: ChildrenFn) -> impl IntoView {
             }
             .into_any()
         } else {
-            let to = ctx
-                .ended_untracked()
-                .map(|e| format!("/summary/{}", e.session.id))
-                .unwrap_or_else(|| "/".to_string());
-            view! { <Redirect path=to /> }.into_any()
+            leave_session().into_any()
         }
     })
+}
+
+/// Where a session page goes once there is no session: to the summary of
+/// the one just left, or to the admin home.
+pub fn leave_session() -> impl IntoView {
+    let to = SessionContext::expect()
+        .ended_untracked()
+        .map(|e| format!("/summary/{}", e.session.id))
+        .unwrap_or_else(|| "/".to_string());
+    view! { <Redirect path=to /> }
 }

@@ -32,6 +32,15 @@ pub fn local_zone() -> String {
 
 #[component]
 pub fn ImpersonatePage() -> impl IntoView {
+    // What Start leads to, fetched while the form is filled in.
+    crate::lazy::preload(
+        &[crate::lazy::Frame::Session],
+        &[
+            crate::lazy::Page::Assignments,
+            crate::lazy::Page::Runs,
+            crate::lazy::Page::Workspace,
+        ],
+    );
     let selected = RwSignal::new(None::<UserSearchItem>);
     view! {
         <AdminFrame>

@@ -24,6 +24,8 @@ fn login_error(e: &ApiErr) -> String {
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    // Where signing in leads.
+    crate::lazy::preload(&[], &[crate::lazy::Page::FindUser]);
     let ctx = SessionContext::expect();
     let api = ApiClient::expect();
     let navigate = use_navigate();
@@ -38,11 +40,14 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
 
-    let sign_in = Action::new_local(move |(e, p): &(String, String)| {
+    // A plain task and a flag rather than an Action: sign-in is in the
+    // first load, and this keeps Action's machinery out of it.
+    let pending = RwSignal::new(false);
+    let sign_in = move |e: String, p: String| {
         let api = api.clone();
         let navigate = navigate.clone();
-        let (e, p) = (e.clone(), p.clone());
-        async move {
+        pending.set(true);
+        leptos::task::spawn_local(async move {
             match api.login(&e, &p).await {
                 Ok(res) if res.user.role == Role::User => {
                     // Not kept: end the token at once.
@@ -62,18 +67,22 @@ pub fn LoginPage() -> impl IntoView {
                     error.try_set(Some(login_error(&err)));
                 }
             }
-        }
-    });
+            pending.try_set(false);
+        });
+    };
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
         let (e, p) = (email.get_untracked(), password.get_untracked());
         if e.trim().is_empty() || p.is_empty() {
             error.set(Some("Enter your email and password.".into()));
             return;
         }
         error.set(None);
-        sign_in.dispatch((e.trim().to_string(), p));
+        sign_in(e.trim().to_string(), p);
     };
 
     view! {
@@ -110,8 +119,8 @@ pub fn LoginPage() -> impl IntoView {
                     <button
                         type="submit"
                         class="btn btn-primary btn-block"
-                        aria-busy=move || sign_in.pending().get().to_string()
-                        disabled=move || sign_in.pending().get()
+                        aria-busy=move || pending.get().to_string()
+                        disabled=move || pending.get()
                     >
                         "Sign in"
                     </button>
