@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Bundle size: wasm, js and css of the release build, raw, gzip and brotli,
 # against a bare Leptos 0.8 + leptos_router "hello" app built here with the
-# same toolchain, profile and wasm-opt settings.
-# Budget: total gzip <= 2.0x the reference's, and <= 200 KB.
+# same toolchain, profile and wasm-opt settings. Prints the first load (what
+# a browser fetches to show the first page), what each split part adds when
+# first shown, and everything together.
+# Budget: first-load gzip <= 2.0x the reference's, and <= 200 KB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -50,38 +52,91 @@ fn main() {
     });
 }
 RS
-sed -e '/rel="css"/d' -e '/rel="copy-dir"/d' -e 's/data-bin="viewas"/data-bin="hello-ref"/' index.html >"$REF/index.html"
+# Trunk runs wasm-opt -Oz with our params for the reference (ours runs in
+# scripts/split_spa.sh, after the split).
+sed -e '/rel="css"/d' -e '/rel="copy-dir"/d' -e 's/data-bin="viewas"/data-bin="hello-ref"/' \
+  -e 's/data-wasm-opt="0"/data-wasm-opt="z"/' index.html >"$REF/index.html"
+grep -q 'data-wasm-opt="z"' "$REF/index.html" || { echo "bundle.sh: the reference would not be optimised"; exit 1; }
 echo "/* reference */" >"$REF/empty.css"
 
 say "Building the reference hello app"
 (cd "$REF" && CARGO_TARGET_DIR="$PWD/../../target/bench-ref" trunk build --release --offline >/dev/null)
 [ -d dist ] || build_spa >/dev/null
 
-sizes() { # dir ext -> raw gzip brotli (bytes, summed over files)
-  local raw=0 gz=0 br=0 f
-  for f in "$1"/*."$2"; do
-    [ -e "$f" ] || continue
-    raw=$((raw + $(stat -c %s "$f")))
-    gz=$((gz + $(gzip -9 -c "$f" | wc -c)))
-    br=$((br + $(brotli -q 11 -c "$f" | wc -c)))
+# The files a browser fetches to show the first page: index.html, what it
+# links (css, the glue, the main wasm) and the modules the glue imports (the
+# split loader). The page modules come later, when their pages are shown or
+# preloaded.
+first_load() { # dir -> file names
+  local dir="$1" f
+  echo index.html
+  grep -oE '(href|src)="/?[^"/:]+\.(js|wasm|css)"' "$dir/index.html" | sed -E 's/^(href|src)="\/?//; s/"$//' | sort -u
+  for f in $(grep -oE 'href="/?[^"/:]+\.js"' "$dir/index.html" | sed -E 's/^href="\/?//; s/"$//'); do
+    grep -oE '^import .* from "\./[^"]+\.js"' "$dir/$f" | sed -E 's/.*"\.\/([^"]+)"/\1/' || true
+  done | sort -u
+}
+
+sizes() { # dir files... -> raw gzip brotli (bytes, summed over files)
+  local dir="$1" raw=0 gz=0 br=0 f
+  shift
+  for f in "$@"; do
+    [ -e "$dir/$f" ] || { echo "bundle.sh: $dir/$f is linked but missing" >&2; exit 1; }
+    raw=$((raw + $(stat -c %s "$dir/$f")))
+    gz=$((gz + $(gzip -9 -c "$dir/$f" | wc -c)))
+    br=$((br + $(brotli -q 11 -c "$dir/$f" | wc -c)))
   done
   echo "$raw $gz $br"
 }
 
-printf '\n%-10s %-5s %10s %10s %10s\n' app kind raw gzip brotli
+printf '\nFirst load (the files fetched to show the first page)\n'
+printf '%-10s %-5s %10s %10s %10s\n' app kind raw gzip brotli
 declare -A TOTAL
 for app in viewas reference; do
   dir=dist
   [ "$app" = reference ] && dir="$REF/dist"
+  mapfile -t files < <(first_load "$dir")
   tr=0 tg=0 tb=0
   for ext in wasm js css html; do
-    read -r r g b < <(sizes "$dir" "$ext")
+    mapfile -t these < <(printf '%s\n' "${files[@]}" | grep "\.$ext\$" || true)
+    read -r r g b < <(sizes "$dir" "${these[@]}")
     printf '%-10s %-5s %10d %10d %10d\n' "$app" "$ext" "$r" "$g" "$b"
     tr=$((tr + r)) tg=$((tg + g)) tb=$((tb + b))
   done
   printf '%-10s %-5s %10d %10d %10d\n' "$app" total "$tr" "$tg" "$tb"
   TOTAL[$app]=$tg
 done
+
+# What each split part fetches when first shown (its module and the chunks
+# it needs, from the loader's table), on top of the first load.
+loader="$(first_load dist | grep '^__wasm_split' || true)"
+if [ -n "$loader" ]; then
+  printf '\n%-34s %8s %10s %10s\n' "part, fetched when first shown" modules gzip brotli
+  node -e '
+    const src = require("fs").readFileSync(process.argv[1], "utf8");
+    const mods = {};
+    const re = /const (__\w+) = (?:wrapAsyncCb\()?makeLoad\(\(\) => \{\s*const src = fetch\(new URL\("\.\/([^"]+)"[\s\S]*?\n\s*,\s*\[([^\]]*)\]/g;
+    for (const m of src.matchAll(re)) mods[m[1]] = { file: m[2], deps: m[3].split(",").map((d) => d.trim()).filter(Boolean) };
+    const files = (name, seen = new Set()) => {
+      if (seen.has(name)) return seen;
+      seen.add(name);
+      for (const d of mods[name].deps) files(d, seen);
+      return seen;
+    };
+    for (const name of Object.keys(mods).filter((n) => n.startsWith("__wasm_split_load_")))
+      console.log(name.slice("__wasm_split_load_".length), [...files(name)].map((n) => mods[n].file).join(" "));
+  ' "dist/$loader" | sort >"$OUT/parts.txt"
+  [ -s "$OUT/parts.txt" ] || { echo "bundle.sh: no parts read from dist/$loader (its format changed?)"; exit 1; }
+  while read -r part mods; do
+    read -r _ g b < <(sizes dist $mods)
+    printf '%-34s %8d %10d %10d\n' "$part" "$(wc -w <<<"$mods")" "$g" "$b"
+  done <"$OUT/parts.txt"
+fi
+
+# Everything the console can fetch: the first load plus every page module
+# and chunk (scripts/split_spa.sh).
+mapfile -t later < <(cd dist && ls split_*.wasm chunk_*.wasm 2>/dev/null || true)
+read -r r g b < <(sizes dist $(first_load dist) "${later[@]}")
+printf '\n%-34s %10d %10d %10d\n' "viewas, all ${#later[@]} page modules too" "$r" "$g" "$b"
 
 ratio=$(awk -v a="${TOTAL[viewas]}" -v b="${TOTAL[reference]}" 'BEGIN { printf "%.2f", a / b }')
 kb=$(awk -v a="${TOTAL[viewas]}" 'BEGIN { printf "%.1f", a / 1024 }')
