@@ -186,6 +186,28 @@ async fn unknown_api_paths_are_json_404_never_the_spa() {
 }
 
 #[tokio::test]
+async fn a_missing_module_is_a_404_not_the_spa() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<html>spa</html>").unwrap();
+    std::fs::write(dir.path().join("split_runs-ab12.wasm"), b"\0asm").unwrap();
+    let t = TestApp::with(Settings {
+        dist: dir.path().to_path_buf(),
+        ..Default::default()
+    })
+    .await;
+    // A module of another build (its hash is gone) or a mistyped script.
+    for path in ["/split_runs-0000.wasm", "/viewas-old.js", "/main-old.css"] {
+        let r = t.call(Method::GET, path, None, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!r.text.contains("spa"), "{path}");
+    }
+    let r = t
+        .call(Method::GET, "/split_runs-ab12.wasm", None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn static_files_are_gzipped_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("index.html"), "<html>spa</html>").unwrap();

@@ -1,6 +1,6 @@
 //! The built SPA and the Content-Security-Policy that lets it run.
 
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
@@ -18,8 +18,29 @@ pub fn is_api_path(path: &str) -> bool {
 
 #[derive(Clone)]
 pub enum Spa {
-    Files(ServeDir<ServeFile>),
+    Files(Arc<SpaFiles>),
     Missing(String),
+}
+
+pub struct SpaFiles {
+    /// The build's files, index.html for any other path.
+    app: ServeDir<ServeFile>,
+    /// The build's files only: a missing one is a 404.
+    assets: ServeDir,
+}
+
+/// Whether `path` names a file of the build (a module, script, style sheet,
+/// image, font) rather than a page of the console. A missing one must be a
+/// 404: index.html in its place would reach the browser as a wasm module or
+/// a script, and fail as a MIME type error instead of a failed fetch.
+pub fn is_asset_path(path: &str) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        "wasm", "js", "mjs", "css", "map", "json", "ico", "png", "svg", "jpg", "webp", "woff",
+        "woff2", "txt", "br", "gz",
+    ];
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && EXTENSIONS.contains(&ext))
 }
 
 /// Static files from `dist`, with index.html for client-side routes. A
@@ -32,12 +53,11 @@ pub fn spa(dist: &Path) -> Spa {
         let index = ServeFile::new(index)
             .precompressed_br()
             .precompressed_gzip();
-        Spa::Files(
-            ServeDir::new(dist)
-                .precompressed_br()
-                .precompressed_gzip()
-                .fallback(index),
-        )
+        let assets = ServeDir::new(dist).precompressed_br().precompressed_gzip();
+        Spa::Files(Arc::new(SpaFiles {
+            app: assets.clone().fallback(index),
+            assets,
+        }))
     } else {
         Spa::Missing(format!(
             "The console is not built: {} is missing.\nBuild it with `make run` \
@@ -48,14 +68,20 @@ pub fn spa(dist: &Path) -> Spa {
     }
 }
 
-/// Anything no route claimed: JSON 404 under /api (never index.html),
-/// otherwise the SPA.
+/// Anything no route claimed: JSON 404 under /api (never index.html), the
+/// file or a 404 for a file's path, otherwise the SPA.
 pub async fn fallback(spa: Spa, req: Request) -> Response {
     if is_api_path(req.uri().path()) {
         return AppError::NotFound.into_response();
     }
     match spa {
-        Spa::Files(dir) => match dir.oneshot(req).await {
+        Spa::Files(files) if is_asset_path(req.uri().path()) => {
+            match files.assets.clone().oneshot(req).await {
+                Ok(res) => res.into_response(),
+                Err(never) => match never {},
+            }
+        }
+        Spa::Files(files) => match files.app.clone().oneshot(req).await {
             Ok(res) => res.into_response(),
             Err(never) => match never {},
         },
@@ -126,6 +152,30 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn asset_paths_are_told_from_pages() {
+        for p in [
+            "/viewas-1a2b_bg.wasm",
+            "/chunk_12-4f.wasm",
+            "/__wasm_split-9c.js",
+            "/main-0e.css",
+            "/public/logo.svg",
+        ] {
+            assert!(is_asset_path(p), "{p}");
+        }
+        for p in [
+            "/",
+            "/session/runs/7",
+            "/summary/3",
+            "/audit",
+            "/login",
+            "/.wasm",
+            "/a.b/c",
+        ] {
+            assert!(!is_asset_path(p), "{p}");
+        }
+    }
 
     #[test]
     fn hashes_only_inline_scripts() {
