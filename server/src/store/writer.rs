@@ -185,6 +185,7 @@ fn run(
     // This thread's connection is the only one that appends audit rows.
     super::audit::keep_head_on_this_thread();
     let mut last_checkpoint = Instant::now();
+    let mut ctl = Controls::new(&conn);
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -194,7 +195,7 @@ fn run(
             }
         }
         AUTH_CHANGED.with(|c| c.set(false));
-        let committed = run_batch(&conn, &mut batch);
+        let committed = run_batch(&mut ctl, &mut batch);
         match &committed {
             Ok(()) => {
                 commits.fetch_add(1, Ordering::Relaxed);
@@ -235,25 +236,71 @@ fn restart_wal(conn: &Connection, snapshots: &SnapshotPool) {
     }
 }
 
-/// Runs one transaction-control statement from the statement cache (a batch
-/// runs two per job: parsing them each time showed in the profile).
-fn control(conn: &Connection, sql: &str) -> Result<(), String> {
-    conn.prepare_cached(sql)
-        .and_then(|mut st| st.execute([]))
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+/// The transaction-control statements of a batch, each prepared once for
+/// the writer thread's life (at its first use) and run again from then on.
+/// A batch runs two per job besides its own `BEGIN` and `COMMIT`: parsing
+/// them each time showed in the profile, and so did taking them from the
+/// connection's statement cache and putting them back (the SQL text hashed
+/// twice per statement).
+struct Controls<'c> {
+    conn: &'c Connection,
+    held: [Option<rusqlite::Statement<'c>>; CONTROL_SQL.len()],
 }
 
-fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
-    control(conn, "BEGIN IMMEDIATE")?;
+#[derive(Debug, Clone, Copy)]
+enum Control {
+    Begin,
+    Savepoint,
+    Release,
+    RollbackTo,
+    Commit,
+}
+
+/// By [`Control`], in its order.
+const CONTROL_SQL: [&str; 5] = [
+    "BEGIN IMMEDIATE",
+    "SAVEPOINT job",
+    "RELEASE job",
+    "ROLLBACK TO job",
+    "COMMIT",
+];
+
+impl<'c> Controls<'c> {
+    fn new(conn: &'c Connection) -> Self {
+        Controls {
+            conn,
+            held: Default::default(),
+        }
+    }
+
+    /// Runs `which`; a statement that cannot be prepared is tried again at
+    /// its next use.
+    fn run(&mut self, which: Control) -> Result<(), String> {
+        let slot = &mut self.held[which as usize];
+        let st = match slot {
+            Some(st) => st,
+            None => slot.insert(
+                self.conn
+                    .prepare(CONTROL_SQL[which as usize])
+                    .map_err(|e| e.to_string())?,
+            ),
+        };
+        st.execute([]).map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
+fn run_batch(ctl: &mut Controls<'_>, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
+    let conn = ctl.conn;
+    ctl.run(Control::Begin)?;
     for job in batch.iter_mut() {
-        let step = control(conn, "SAVEPOINT job").and_then(|()| {
+        let step = ctl.run(Control::Savepoint).and_then(|()| {
             if job.run(conn) {
-                control(conn, "RELEASE job")
+                ctl.run(Control::Release)
             } else {
                 // The job's audit rows are gone with it.
                 super::audit::forget_head();
-                control(conn, "ROLLBACK TO job").and_then(|()| control(conn, "RELEASE job"))
+                ctl.run(Control::RollbackTo)
+                    .and_then(|()| ctl.run(Control::Release))
             }
         });
         if let Err(e) = step {
@@ -262,10 +309,10 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String
             return Err(e);
         }
     }
-    if let Err(e) = control(conn, "COMMIT") {
+    if let Err(e) = ctl.run(Control::Commit) {
         super::audit::forget_head();
         let _ = conn.execute_batch("ROLLBACK");
-        return Err(e.to_string());
+        return Err(e);
     }
     Ok(())
 }
@@ -384,6 +431,39 @@ mod tests {
         assert_eq!(w.submit(true, append).await.unwrap(), 2);
         let v = w.submit(true, crate::store::audit::verify).await.unwrap();
         assert!(v.ok && v.events == 2, "{v:?}");
+    }
+
+    /// The held SAVEPOINT, RELEASE, ROLLBACK TO, BEGIN and COMMIT keep
+    /// working batch after batch, through rolled-back jobs and through a
+    /// batch that failed as a whole (here: a job that ended the transaction
+    /// under the writer, so its RELEASE failed).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn held_control_statements_survive_rollbacks_and_failed_batches() {
+        let (_dir, w, path) = writer();
+        let w = Arc::new(w);
+        let mut kept = 0;
+        for round in 0..20 {
+            let ok = w.submit(true, move |c| {
+                Ok(c.execute("INSERT INTO t (v) VALUES (?1)", [format!("kept {round}")])?)
+            });
+            let bad = w.submit(true, |c| {
+                c.execute("INSERT INTO t (v) VALUES ('rolled back')", [])?;
+                Err::<(), _>(DbError::Other("refused".into()))
+            });
+            let (ok, bad) = tokio::join!(ok, bad);
+            assert!(ok.is_ok() && bad.is_err(), "round {round}");
+            kept += 1;
+            if round % 5 == 2 {
+                let breaks = w.submit(true, |c| {
+                    c.execute("INSERT INTO t (v) VALUES ('lost with its batch')", [])?;
+                    c.execute_batch("ROLLBACK")?;
+                    Ok(())
+                });
+                assert!(breaks.await.is_err(), "round {round}: the batch failed");
+            }
+            assert_eq!(count(&path), kept, "round {round}");
+        }
+        assert!(w.commits() >= 20);
     }
 
     #[tokio::test]
