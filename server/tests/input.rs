@@ -232,6 +232,51 @@ async fn static_files_are_gzipped_when_asked() {
     assert!(r.headers.contains_key(header::CONTENT_SECURITY_POLICY));
 }
 
+/// The API's JSON is gzipped when asked too (by its own, faster layer);
+/// never twice, and not at all for a client that does not ask.
+#[tokio::test]
+async fn api_answers_are_gzipped_when_asked() {
+    use tower::ServiceExt;
+    let t = TestApp::new().await;
+    let admin = t.login("admin@duvo.example").await;
+    let (_, imp) = t.start(&admin, "alice@acme.example").await;
+    let get = |accept: &'static str| {
+        let mut req = Request::builder()
+            .uri("/api/view/runs?limit=50")
+            .header(header::AUTHORIZATION, format!("Bearer {imp}"));
+        if !accept.is_empty() {
+            req = req.header(header::ACCEPT_ENCODING, accept);
+        }
+        let router = t.router.clone();
+        async move {
+            let res = router
+                .oneshot(req.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let headers = res.headers().clone();
+            let bytes = http_body_util::BodyExt::collect(res.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (headers, bytes)
+        }
+    };
+    let (plain_headers, plain) = get("").await;
+    assert!(!plain_headers.contains_key(header::CONTENT_ENCODING));
+    assert!(serde_json::from_slice::<serde_json::Value>(&plain).is_ok());
+    let (headers, gz) = get("gzip").await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(headers.get_all(header::CONTENT_ENCODING).iter().count(), 1);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+    assert_eq!(&gz[..2], [0x1f, 0x8b], "a gzip stream");
+    assert!(
+        gz.len() * 3 < plain.len(),
+        "{} of {} bytes",
+        gz.len(),
+        plain.len()
+    );
+}
+
 /// A build's `.br` / `.gz` twins are sent as they are, chosen by what the
 /// client accepts; the file itself to one that accepts neither.
 #[tokio::test]

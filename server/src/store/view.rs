@@ -200,18 +200,18 @@ pub fn runs_page_json(
     f: &RunFilter,
     now: i64,
 ) -> DbResult<Vec<u8>> {
-    let (filter, args) = runs_filter(scope, f);
-    // At most 16 shapes of this statement; the reader connections' statement
-    // cache holds them all.
-    let mut st = conn.prepare_cached(&format!("SELECT {PAGE_COLS} FROM runs r WHERE {filter}"))?;
+    // At most 16 shapes of this statement, their SQL written once (not per
+    // request); the reader connections' statement cache holds them all.
+    let mut st = conn.prepare_cached(page_sql(f))?;
     let prepared = st.get_status(rusqlite::StatementStatus::RePrepare);
+    let status = f.status.map(RunStatus::as_str);
     let mut out = JsonOut::with_capacity(16 * 1024);
     out.raw(r#"{"items":["#);
     let mut last: Option<RunKey> = None;
     let mut more = false;
     {
-        let mut names = AssignmentNames::default();
-        let mut rows = st.query(rusqlite::params_from_iter(args))?;
+        let mut names = AssignmentNames::new(conn);
+        let mut rows = st.query(runs_args(scope, f, &status).as_slice())?;
         let mut n = 0;
         while let Some(r) = rows.next()? {
             if n == f.limit {
@@ -221,7 +221,12 @@ pub fn runs_page_json(
             if n > 0 {
                 out.raw(",");
             }
-            last = Some(write_run_summary(&mut out, r, conn, &mut names)?);
+            // Only the page's last row can be the cursor (there is none
+            // unless a row follows it), so only its `started_at` is read.
+            let key = write_run_summary(&mut out, r, &mut names, n + 1 == f.limit)?;
+            if key.is_some() {
+                last = key;
+            }
             n += 1;
         }
     }
@@ -264,16 +269,21 @@ pub fn runs_page_json(
 }
 
 /// One row of [`PAGE_COLS`] as a `RunSummary` object (serde's field order);
-/// returns its keyset key.
+/// with `keyed`, returns its keyset key (otherwise its `started_at` is not
+/// read at all).
 fn write_run_summary(
     out: &mut JsonOut,
     r: &rusqlite::Row<'_>,
-    conn: &Connection,
-    names: &mut AssignmentNames,
-) -> DbResult<RunKey> {
+    names: &mut AssignmentNames<'_>,
+    keyed: bool,
+) -> DbResult<Option<RunKey>> {
     let id: i64 = r.get(0)?;
     let assignment_id: i64 = r.get(1)?;
-    let started: i64 = r.get(2)?;
+    let key = if keyed {
+        Some((r.get::<_, i64>(2)?, id))
+    } else {
+        None
+    };
     // Made by SQLite from checked columns (the schema's CHECKs hold the
     // words), so it is JSON; still text of this row or an error, never a
     // gap in the page.
@@ -283,65 +293,152 @@ fn write_run_summary(
     out.raw(r#","assignment_id":"#);
     out.int(assignment_id);
     out.raw(r#","assignment_name":"#);
-    out.json(names.get(conn, assignment_id)?);
+    out.json(names.get(assignment_id)?);
     out.raw(",");
     out.raw(tail);
-    Ok((started, id))
+    Ok(key)
 }
 
 /// Assignment names of one runs page, each read once and kept as its JSON
 /// string: a page's 50 rows name a handful of assignments, and joining
 /// `assignments` into every row cost a b-tree descent and an escape each.
-#[derive(Default)]
-struct AssignmentNames(Vec<(i64, Vec<u8>)>);
+/// The statement is taken from the cache once per page, at the first name,
+/// and run again for the others (taking it and putting it back for each
+/// name hashed its SQL twice every time).
+struct AssignmentNames<'c> {
+    conn: &'c Connection,
+    st: Option<rusqlite::CachedStatement<'c>>,
+    known: Vec<(i64, Vec<u8>)>,
+}
 
-impl AssignmentNames {
-    fn get(&mut self, conn: &Connection, id: i64) -> DbResult<&[u8]> {
-        let at = match self.0.iter().position(|(known, _)| *known == id) {
+impl<'c> AssignmentNames<'c> {
+    fn new(conn: &'c Connection) -> Self {
+        AssignmentNames {
+            conn,
+            st: None,
+            known: Vec::new(),
+        }
+    }
+
+    fn get(&mut self, id: i64) -> DbResult<&[u8]> {
+        let at = match self.known.iter().position(|(known, _)| *known == id) {
             Some(at) => at,
             None => {
-                let mut st = conn.prepare_cached("SELECT name FROM assignments WHERE id = ?1")?;
+                let st = match &mut self.st {
+                    Some(st) => st,
+                    None => self.st.insert(
+                        self.conn
+                            .prepare_cached("SELECT name FROM assignments WHERE id = ?1")?,
+                    ),
+                };
                 let mut rows = st.query([id])?;
                 // A run always has its assignment (a foreign key); one
                 // without would be left out by a join, so it is an error.
                 let row = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
                 let mut name = JsonOut::default();
                 name.str(row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?);
-                self.0.push((id, name.into_bytes()));
-                self.0.len() - 1
+                self.known.push((id, name.into_bytes()));
+                self.known.len() - 1
             }
         };
-        Ok(&self.0[at].1)
+        Ok(&self.known[at].1)
     }
 }
 
-/// The `WHERE … ORDER BY … LIMIT` of [`runs_page_json`] for this filter
-/// (table `runs r`), and its arguments.
-fn runs_filter(scope: &ViewScope, f: &RunFilter) -> (String, Vec<rusqlite::types::Value>) {
-    use rusqlite::types::Value;
+/// The runs page's SQL for this filter's shape (which filters are in use),
+/// written once per shape for the life of the process.
+fn page_sql(f: &RunFilter) -> &'static str {
+    static SHAPES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let shapes = SHAPES.get_or_init(|| {
+        (0..16u8)
+            .map(|shape| {
+                let bit = |b: u8| shape & (1 << b) != 0;
+                let f = RunFilter {
+                    assignment_id: bit(0).then_some(0),
+                    status: bit(1).then_some(RunStatus::Queued),
+                    before: bit(2).then_some(0),
+                    after: bit(3).then_some((0, 0)),
+                    limit: 0,
+                };
+                let filter = runs_filter_sql(&f);
+                format!("SELECT {PAGE_COLS} FROM runs r WHERE {filter}")
+            })
+            .collect()
+    });
+    let shape = usize::from(f.assignment_id.is_some())
+        | usize::from(f.status.is_some()) << 1
+        | usize::from(f.before.is_some()) << 2
+        | usize::from(f.after.is_some()) << 3;
+    &shapes[shape]
+}
+
+/// The arguments of [`page_sql`] for this filter, in its order; `status`
+/// is `f.status` as its word.
+fn runs_args<'a>(
+    scope: &'a ViewScope,
+    f: &'a RunFilter,
+    status: &'a Option<&'static str>,
+) -> Vec<&'a dyn rusqlite::ToSql> {
+    let mut args: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(6);
+    args.push(&scope.target_user_id);
+    if let Some(id) = &f.assignment_id {
+        args.push(id);
+    }
+    if let Some(status) = status {
+        args.push(status);
+    }
+    if let Some(before) = &f.before {
+        args.push(before);
+    }
+    if let Some((t, id)) = &f.after {
+        args.push(t);
+        args.push(id);
+    }
+    args
+}
+
+/// The `WHERE … ORDER BY … LIMIT` of [`page_sql`] for this filter's shape
+/// (table `runs r`), its placeholders in the order of [`runs_args`].
+fn runs_filter_sql(f: &RunFilter) -> String {
     let mut sql = String::from("r.owner_id = ?");
-    let mut args: Vec<Value> = vec![Value::Integer(scope.target_user_id)];
-    if let Some(id) = f.assignment_id {
+    if f.assignment_id.is_some() {
         sql.push_str(" AND r.assignment_id = ?");
-        args.push(Value::Integer(id));
     }
-    if let Some(status) = f.status {
+    if f.status.is_some() {
         sql.push_str(" AND r.status = ?");
-        args.push(Value::Text(status.as_str().to_string()));
     }
-    if let Some(before) = f.before {
+    if f.before.is_some() {
         sql.push_str(" AND r.started_at < ?");
-        args.push(Value::Integer(before));
     }
-    if let Some((t, id)) = f.after {
+    if f.after.is_some() {
         sql.push_str(" AND (r.started_at, r.id) < (?, ?)");
-        args.push(Value::Integer(t));
-        args.push(Value::Integer(id));
     }
     sql.push_str(&format!(
         " ORDER BY r.started_at DESC, r.id DESC LIMIT {ROW_CAP}"
     ));
-    (sql, args)
+    sql
+}
+
+/// [`runs_filter_sql`] and its arguments as values, for the tests' own
+/// queries over the same rows.
+#[cfg(test)]
+fn runs_filter(scope: &ViewScope, f: &RunFilter) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
+    let mut args: Vec<Value> = vec![Value::Integer(scope.target_user_id)];
+    if let Some(id) = f.assignment_id {
+        args.push(Value::Integer(id));
+    }
+    if let Some(status) = f.status {
+        args.push(Value::Text(status.as_str().to_string()));
+    }
+    if let Some(before) = f.before {
+        args.push(Value::Integer(before));
+    }
+    if let Some((t, id)) = f.after {
+        args.push(Value::Integer(t));
+        args.push(Value::Integer(id));
+    }
+    (runs_filter_sql(f), args)
 }
 
 /// (day, succeeded, failed) per UTC day over the 30 days up to `now`, for
@@ -518,9 +615,9 @@ mod tests {
                 limit: 1,
             };
             let (filter, _) = runs_filter(&scope, &f);
-            let st = conn
-                .prepare_cached(&format!("SELECT {PAGE_COLS} FROM runs r WHERE {filter}"))
-                .unwrap();
+            let sql = format!("SELECT {PAGE_COLS} FROM runs r WHERE {filter}");
+            assert_eq!(page_sql(&f), sql, "shape {shape}");
+            let st = conn.prepare_cached(&sql).unwrap();
             assert_eq!(
                 st.get_status(StatementStatus::RePrepare),
                 0,
@@ -652,12 +749,17 @@ mod tests {
         let mut checked_rows = 0;
         for limit in [1, 7, 50, 200] {
             for status in [None, Some(RunStatus::Succeeded), Some(RunStatus::Running)] {
-                for assignment_id in [None, Some(assignment)] {
+                for (assignment_id, before) in [
+                    (None, None),
+                    (Some(assignment), None),
+                    (None, Some(now - 5 * 86_400)),
+                    (Some(assignment), Some(now - 86_400)),
+                ] {
                     // First page, then every following page by its cursor.
                     let mut f = RunFilter {
                         assignment_id,
                         status,
-                        before: None,
+                        before,
                         after: None,
                         limit,
                     };
