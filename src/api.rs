@@ -560,6 +560,17 @@ impl ApiClient {
             .ok_or(ApiErr::Refused(Refusal::NoSession))
     }
 
+    /// Exit: no view request leaves for the session from now on, the
+    /// server is told, and this client leaves the session whatever the
+    /// server says or if it cannot be reached (fail closed). Without the
+    /// server's record the summary says the server was not told and offers
+    /// to end the session there again.
+    pub async fn exit(&self) {
+        self.ctx.begin_exit();
+        let ended = self.end_session().await.ok();
+        self.ctx.end_local(EndCause::Exit, ended);
+    }
+
     /// Ends the active session on the server with its own token.
     pub async fn end_session(&self) -> ApiResult<Session> {
         let (id, token) = self.session_cred()?;

@@ -20,7 +20,7 @@ use crate::{
     api::ApiClient,
     components::{self, session_frame::leave_session, Skeleton},
     pages,
-    session::{EndCause, SessionContext},
+    session::SessionContext,
 };
 
 /// A page behind a split point.
@@ -247,18 +247,13 @@ pub fn LazyAdminFrame(children: ChildrenFn) -> impl IntoView {
 }
 
 /// Exit for a session whose banner could not be loaded: the banner's Exit
-/// (the server told if it can be, the session left here in any case).
+/// (`ApiClient::exit`).
 #[component]
 fn ExitWithoutBanner() -> impl IntoView {
-    let ctx = SessionContext::expect();
     let api = ApiClient::expect();
     let exit = move |_| {
-        ctx.begin_exit();
         let api = api.clone();
-        leptos::task::spawn_local(async move {
-            let ended = api.end_session().await.ok();
-            ctx.end_local(EndCause::Exit, ended);
-        });
+        leptos::task::spawn_local(async move { api.exit().await });
     };
     view! {
         <button type="button" class="btn btn-exit" on:click=exit>

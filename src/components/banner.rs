@@ -5,11 +5,7 @@
 
 use leptos::{prelude::*, task::spawn_local};
 
-use crate::{
-    api::ApiClient,
-    session::{EndCause, SessionContext},
-    time,
-};
+use crate::{api::ApiClient, session::SessionContext, time};
 
 /// Five minutes before the end the banner turns to a warning.
 pub const WARNING_SECS: i64 = 5 * 60;
@@ -40,15 +36,9 @@ pub fn Banner(
             return;
         }
         exiting.set(true);
-        ctx.begin_exit();
         let api = api.clone();
         spawn_local(async move {
-            // Fail closed: whatever the server says, or if it cannot be
-            // reached, this client leaves the session. Without the server's
-            // record (`None`) the summary says the server was not told and
-            // offers to end the session there again.
-            let ended = api.end_session().await.ok();
-            ctx.end_local(EndCause::Exit, ended);
+            api.exit().await;
             exiting.try_set(false);
         });
     };
