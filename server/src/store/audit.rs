@@ -314,6 +314,16 @@ pub fn verify(conn: &Connection) -> DbResult<VerifyResult> {
     })
 }
 
+/// Session `?1`'s events after id `?2`, in order.
+fn session_events_sql() -> String {
+    format!(
+        "SELECT {COLS} FROM audit_events WHERE id BETWEEN \
+         (SELECT max(first_event_id, ?2 + 1) FROM impersonation_sessions WHERE id = ?1) \
+         AND (SELECT last_event_id FROM impersonation_sessions WHERE id = ?1) \
+         AND session_id = ?1 ORDER BY id LIMIT {ROW_CAP}"
+    )
+}
+
 /// Events in order, optionally of one session, after `after_id`.
 pub fn events(
     conn: &Connection,
@@ -321,11 +331,21 @@ pub fn events(
     after_id: i64,
     limit: i64,
 ) -> DbResult<Vec<AuditEvent>> {
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT {COLS} FROM audit_events WHERE (?1 IS NULL OR session_id = ?1) AND id > ?2 \
-         ORDER BY id LIMIT {ROW_CAP}"
-    ))?;
-    let out = first_rows(&mut st, params![session_id, after_id], limit, raw)?;
+    let out = match session_id {
+        // A session's events lie between its first and its last (migration
+        // 0008 keeps both on its row): one range of the trail's b-tree,
+        // however long the trail is before and after it.
+        Some(session_id) => {
+            let mut st = conn.prepare_cached(&session_events_sql())?;
+            first_rows(&mut st, params![session_id, after_id], limit, raw)?
+        }
+        None => {
+            let mut st = conn.prepare_cached(&format!(
+                "SELECT {COLS} FROM audit_events WHERE id > ?1 ORDER BY id LIMIT {ROW_CAP}"
+            ))?;
+            first_rows(&mut st, params![after_id], limit, raw)?
+        }
+    };
     Ok(out.into_iter().map(Raw::into_event).collect())
 }
 
@@ -394,6 +414,96 @@ mod tests {
             path: Some("/api/view/runs"),
             ..Default::default()
         }
+    }
+
+    /// A session's events, paged by cursor, are exactly its rows of the
+    /// trail in order: interleaved with other sessions' rows and rows of
+    /// no session, and including a row appended after its end (a view
+    /// answered 401 because an Exit committed while it was read).
+    #[test]
+    fn a_sessions_events_are_its_rows_of_the_trail_in_order() {
+        let conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::migrate(&conn).unwrap();
+        crate::seed::seed(&conn, crate::seed::SeedSize::Small, 1_790_000_000).unwrap();
+        for user in 1..=3 {
+            conn.execute(
+                "INSERT INTO impersonation_sessions (impersonator_id, target_id, reason_category, \
+                 reason, started_at, expires_at, idle_timeout_secs, last_activity_at) \
+                 VALUES (?1, ?1, 'support', 'r', 0, 3600, 900, 0)",
+                [user],
+            )
+            .unwrap();
+        }
+        let sessions: Vec<i64> = conn
+            .prepare("SELECT id FROM impersonation_sessions ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let (a, b, c) = (sessions[0], sessions[1], sessions[2]);
+        let of = |session_id: Option<i64>, at: i64| {
+            append(
+                &conn,
+                &NewEvent {
+                    session_id,
+                    ..event(at)
+                },
+            )
+            .unwrap()
+        };
+        // Rows before a's first and after b's last, and c has none.
+        of(None, 0);
+        of(Some(b), 1);
+        for at in 2..40 {
+            of([Some(a), Some(b), None][(at % 3) as usize], at);
+        }
+        of(None, 40);
+        conn.execute(
+            "UPDATE impersonation_sessions SET ended_at = 40, end_reason = 'exit' WHERE id = ?1",
+            [a],
+        )
+        .unwrap();
+        of(Some(a), 41);
+        let ids = |sid: i64| -> Vec<i64> {
+            conn.prepare("SELECT id FROM audit_events WHERE session_id = ?1 ORDER BY id")
+                .unwrap()
+                .query_map([sid], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        for sid in [a, b, c] {
+            let mut got = Vec::new();
+            let mut after = 0;
+            loop {
+                let page = events(&conn, Some(sid), after, 4).unwrap();
+                assert!(page.iter().all(|e| e.session_id == Some(sid)));
+                got.extend(page.iter().map(|e| e.id));
+                match page.last() {
+                    Some(last) if page.len() == 4 => after = last.id,
+                    _ => break,
+                }
+            }
+            assert_eq!(got, ids(sid), "session {sid}");
+        }
+        assert!(ids(a).len() > 10 && ids(c).is_empty());
+        // The whole trail, unfiltered, is every row.
+        let all = events(&conn, None, 0, 1000).unwrap();
+        assert_eq!(all.len(), 42);
+        assert!(all.windows(2).all(|w| w[0].id < w[1].id));
+        // And it is one range of the trail, bounded on both sides.
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", session_events_sql()))
+            .unwrap()
+            .query_map(params![a, 0], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan[0].contains("SEARCH audit_events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"),
+            "{plan:?}"
+        );
     }
 
     /// With the head kept on this thread, the chain stays whole across a

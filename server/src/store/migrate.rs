@@ -19,10 +19,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (6, include_str!("../../migrations/0006_run_day_totals.sql")),
     (7, include_str!("../../migrations/0007_runs_page_tail.sql")),
+    (
+        8,
+        include_str!("../../migrations/0008_audit_session_bounds.sql"),
+    ),
 ];
 
 /// The schema version this build expects.
-pub const LATEST: i64 = 7;
+pub const LATEST: i64 = 8;
 
 pub fn migrate(conn: &Connection) -> DbResult<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -130,6 +134,61 @@ mod tests {
             )
             .unwrap();
         assert_eq!((missing, differ), (0, 0));
+    }
+
+    /// A database made by version 7 gets its sessions' event bounds from
+    /// the trail already there, and loses the index they replace.
+    #[test]
+    fn sessions_get_the_bounds_of_their_events_already_there() {
+        let conn = Connection::open_in_memory().unwrap();
+        for &(version, sql) in &MIGRATIONS[..7] {
+            conn.execute_batch(sql).unwrap();
+            conn.execute_batch(&format!("PRAGMA user_version = {version}"))
+                .unwrap();
+        }
+        crate::seed::seed(&conn, crate::seed::SeedSize::Small, 1_790_000_000).unwrap();
+        conn.execute_batch(
+            "INSERT INTO impersonation_sessions (id, impersonator_id, target_id, reason_category, \
+             reason, started_at, expires_at, idle_timeout_secs, last_activity_at) VALUES \
+             (1, 1, 2, 'support', 'r', 0, 3600, 900, 0), (2, 2, 3, 'support', 'r', 0, 3600, 900, 0); \
+             INSERT INTO audit_events (id, at, kind, session_id, hash) VALUES \
+             (1, 0, 'x', NULL, ''), (2, 0, 'x', 1, ''), (3, 0, 'x', 2, ''), (4, 0, 'x', 1, ''), \
+             (5, 0, 'x', NULL, '');",
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        let bounds: Vec<(i64, Option<i64>, Option<i64>)> = conn
+            .prepare(
+                "SELECT id, first_event_id, last_event_id FROM impersonation_sessions ORDER BY id",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(bounds, [(1, Some(2), Some(4)), (2, Some(3), Some(3))]);
+        let index: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'audit_session'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(index, 0);
+        // From now on the trigger keeps them.
+        conn.execute(
+            "INSERT INTO audit_events (id, at, kind, session_id, hash) VALUES (6, 0, 'x', 2, '')",
+            [],
+        )
+        .unwrap();
+        let b: (i64, i64) = conn
+            .query_row(
+                "SELECT first_event_id, last_event_id FROM impersonation_sessions WHERE id = 2",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(b, (3, 6));
     }
 
     #[test]

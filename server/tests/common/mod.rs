@@ -251,7 +251,9 @@ pub fn select_all(db: &rusqlite::Connection, table: &str) -> String {
 }
 
 /// sha256 of every row of every table but `except`, per table, in rowid
-/// order: "byte for byte unchanged" is equal maps.
+/// order: "byte for byte unchanged" is equal maps. With `audit_events` in
+/// `except`, the sessions' bounds in the trail (migration 0008: they move
+/// with every row appended to a session) are left out with it.
 pub fn table_checksums(
     db: &rusqlite::Connection,
     except: &[&str],
@@ -271,10 +273,17 @@ pub fn table_checksums(
         .map(|table| {
             let mut st = db.prepare(&select_all(db, &table)).unwrap();
             let n = st.column_count();
+            let trail_bounds = ["first_event_id", "last_event_id"];
+            let skip: Vec<bool> = (0..n)
+                .map(|i| {
+                    except.contains(&"audit_events")
+                        && trail_bounds.contains(&st.column_name(i).unwrap())
+                })
+                .collect();
             let mut h = Sha256::new();
             let mut rows = st.query([]).unwrap();
             while let Some(r) = rows.next().unwrap() {
-                for i in 0..n {
+                for i in (0..n).filter(|&i| !skip[i]) {
                     // Type tag + raw bytes: exact, and cheap enough to run
                     // around every request of the hostile corpus.
                     match r.get_ref(i).unwrap() {
