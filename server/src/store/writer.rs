@@ -22,18 +22,25 @@ const MAX_BATCH: usize = 256;
 
 /// How long a batch that found [`COMMIT_SIBLINGS`] or more jobs queued
 /// waits for more before it runs (PostgreSQL's `commit_delay` and
-/// `commit_siblings`, for the same reason): much of the writer's CPU goes
-/// to what every commit costs whatever it holds (the fsync, the WAL pages
-/// every batch touches such as the sessions rows and the chain's last
-/// page, the wake-ups). Under bench/server.sh's audited load (64
-/// connections) a batch held ~8 jobs per fsync; with this wait ~16, with
-/// the same median latency. A lone job, or a few, never waits: the delay
-/// is only paid when the queue already shows load, and it is small beside
-/// the fsync every job waits for anyway.
+/// `commit_siblings`, for the same reason), and waits again while each
+/// wait brings more, up to [`COMMIT_WAIT_MAX`]. Much of the writer's CPU
+/// goes to what every commit costs whatever it holds: the fsync (on these
+/// virtual machines a device kick, an interrupt and a context switch), the
+/// WAL pages every batch touches (the sessions rows, the chain's last
+/// page), the wake-ups. A lone job, or a few, never waits: the delay is
+/// only paid when the queue already shows load, and it stops as soon as
+/// the jobs stop coming, since by then every request in flight is in the
+/// batch.
 const COMMIT_DELAY: Duration = Duration::from_micros(100);
 
 /// Jobs queued at once that make a batch wait [`COMMIT_DELAY`] for more.
 const COMMIT_SIBLINGS: usize = 4;
+
+/// The longest a batch gathers jobs. Under bench/server.sh's audited load
+/// (64 connections) a batch held ~12 jobs per fsync with one wait of
+/// [`COMMIT_DELAY`], and ~21 with waits up to this, at the same median and
+/// 99th-percentile latency (docs/performance.md).
+const COMMIT_WAIT_MAX: Duration = Duration::from_micros(500);
 
 /// How often, while writes come in, the writer starts the WAL over (see
 /// `snapshots`): held read snapshots otherwise keep it from ever restarting.
@@ -204,10 +211,9 @@ fn run(
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         drain(&rx, &mut batch);
-        if batch.len() >= COMMIT_SIBLINGS && batch.len() < MAX_BATCH {
+        if batch.len() >= COMMIT_SIBLINGS {
             // Busy: let the jobs on their way join this commit.
-            std::thread::sleep(COMMIT_DELAY);
-            drain(&rx, &mut batch);
+            gather(&rx, &mut batch);
         }
         AUTH_CHANGED.with(|c| c.set(false));
         let committed = run_batch(&mut ctl, &mut batch);
@@ -227,6 +233,21 @@ fn run(
         if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
             restart_wal(&conn, snapshots);
             last_checkpoint = Instant::now();
+        }
+    }
+}
+
+/// Waits [`COMMIT_DELAY`] at a time and adds the jobs that came meanwhile,
+/// for as long as each wait brings some, up to [`COMMIT_WAIT_MAX`] and
+/// [`MAX_BATCH`].
+fn gather(rx: &mpsc::Receiver<Box<dyn Job>>, batch: &mut Vec<Box<dyn Job>>) {
+    let began = Instant::now();
+    while batch.len() < MAX_BATCH && began.elapsed() < COMMIT_WAIT_MAX {
+        let before = batch.len();
+        std::thread::sleep(COMMIT_DELAY);
+        drain(rx, batch);
+        if batch.len() == before {
+            break;
         }
     }
 }
@@ -367,6 +388,52 @@ mod tests {
             .unwrap()
             .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
             .unwrap()
+    }
+
+    struct Nop;
+
+    impl Job for Nop {
+        fn changes_auth(&self) -> bool {
+            false
+        }
+        fn run(&mut self, _: &Connection) -> bool {
+            true
+        }
+        fn finish(self: Box<Self>, _: Result<(), String>) {}
+    }
+
+    /// A busy batch takes in the jobs that keep coming, and still stops
+    /// (at its longest wait or MAX_BATCH) while they never stop; with none
+    /// coming it adds none.
+    #[test]
+    fn a_busy_batch_gathers_what_comes_and_stops_while_it_keeps_coming() {
+        let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
+        let mut batch: Vec<Box<dyn Job>> = vec![Box::new(Nop)];
+        gather(&rx, &mut batch);
+        assert_eq!(batch.len(), 1, "nothing came");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let sender = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if tx.send(Box::new(Nop)).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_micros(20));
+                }
+            })
+        };
+        while rx.try_recv().is_err() {
+            std::thread::yield_now();
+        }
+        gather(&rx, &mut batch);
+        stop.store(true, Ordering::Relaxed);
+        sender.join().unwrap();
+        assert!(
+            batch.len() > 1 && batch.len() <= MAX_BATCH,
+            "{} jobs",
+            batch.len()
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
