@@ -179,12 +179,15 @@ pub fn app(state: AppState) -> Router {
     let layered = ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
         // The wasm bundle is megabytes; gzip it for tablets on slow links.
-        // (No brotli: on-the-fly brotli of that bundle costs too much CPU.)
-        // Everything but JSON (the layer below has that) at the default
-        // level.
+        // No brotli on the fly: it costs too much CPU for that bundle (the
+        // build's .br files are served as they are), and with tower-http's
+        // `compression-br` feature every answer's body, compressed or not,
+        // was an enum as large as a brotli encoder (~11.7 KB), copied
+        // several times per request on its way out (perf: 7% of an audited
+        // request's CPU in memcpy). Everything but JSON (the layer below
+        // has that) at the default level.
         .layer(
             CompressionLayer::new()
-                .no_br()
                 .compress_when(DefaultPredicate::new().and(NotForContentType::const_new(JSON))),
         )
         // The API's JSON at the fastest level: gzip at the default level
@@ -195,7 +198,6 @@ pub fn app(state: AppState) -> Router {
         // plain).
         .layer(
             CompressionLayer::new()
-                .no_br()
                 .quality(CompressionLevel::Fastest)
                 .compress_when(DefaultPredicate::new().and(is_json)),
         )
