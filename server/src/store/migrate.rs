@@ -23,10 +23,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/0008_audit_session_bounds.sql"),
     ),
+    (9, include_str!("../../migrations/0009_runs_page_row.sql")),
 ];
 
 /// The schema version this build expects.
-pub const LATEST: i64 = 8;
+pub const LATEST: i64 = 9;
 
 pub fn migrate(conn: &Connection) -> DbResult<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -124,11 +125,12 @@ mod tests {
             .unwrap();
         assert!(runs > 100);
         assert_eq!(runs, counted);
-        // 0007 fills in the runs page's tails of the runs already there.
+        // 0007, then 0009, fill in the runs page's rows of the runs already
+        // there.
         let (missing, differ): (i64, i64) = conn
             .query_row(
-                "SELECT SUM(r.page_tail IS NULL), SUM(r.page_tail IS NOT t.page_tail) \
-                 FROM runs r JOIN runs_page_tail t ON t.id = r.id",
+                "SELECT SUM(r.page_row IS NULL), SUM(r.page_row IS NOT t.page_row) \
+                 FROM runs r JOIN runs_page_row t ON t.id = r.id",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )

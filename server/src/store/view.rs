@@ -164,10 +164,9 @@ pub struct RunFilter {
 const RUN_COLS: &str = "r.id, r.assignment_id, a.name, r.status, r.run_trigger, r.started_at, \
      r.finished_at, r.duration_ms, r.summary";
 
-/// What the runs page reads of a row: its keys, and the end of its JSON
-/// object (`page_tail`, migration 0007, kept in the page's index). The
-/// assignment's name comes from [`AssignmentNames`], not a join per row.
-const PAGE_COLS: &str = "r.id, r.assignment_id, r.started_at, r.page_tail";
+/// What the runs page reads of a row: its keyset key, and its whole JSON
+/// object (`page_row`, migration 0009, kept in the page's index).
+const PAGE_COLS: &str = "r.id, r.started_at, r.page_row";
 
 fn run_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunSummary> {
     Ok(RunSummary {
@@ -210,7 +209,6 @@ pub fn runs_page_json(
     let mut last: Option<RunKey> = None;
     let mut more = false;
     {
-        let mut names = AssignmentNames::new(conn);
         let mut rows = st.query(runs_args(scope, f, &status).as_slice())?;
         let mut n = 0;
         while let Some(r) = rows.next()? {
@@ -223,7 +221,7 @@ pub fn runs_page_json(
             }
             // Only the page's last row can be the cursor (there is none
             // unless a row follows it), so only its `started_at` is read.
-            let key = write_run_summary(&mut out, r, &mut names, n + 1 == f.limit)?;
+            let key = write_run_summary(&mut out, r, n + 1 == f.limit)?;
             if key.is_some() {
                 last = key;
             }
@@ -269,80 +267,23 @@ pub fn runs_page_json(
 }
 
 /// One row of [`PAGE_COLS`] as a `RunSummary` object (serde's field order);
-/// with `keyed`, returns its keyset key (otherwise its `started_at` is not
-/// read at all).
+/// with `keyed`, returns its keyset key (otherwise it is not read at all).
 fn write_run_summary(
     out: &mut JsonOut,
     r: &rusqlite::Row<'_>,
-    names: &mut AssignmentNames<'_>,
     keyed: bool,
 ) -> DbResult<Option<RunKey>> {
-    let id: i64 = r.get(0)?;
-    let assignment_id: i64 = r.get(1)?;
     let key = if keyed {
-        Some((r.get::<_, i64>(2)?, id))
+        Some((r.get::<_, i64>(1)?, r.get::<_, i64>(0)?))
     } else {
         None
     };
     // Made by SQLite from checked columns (the schema's CHECKs hold the
     // words), so it is JSON; still text of this row or an error, never a
-    // gap in the page.
-    let tail = r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
-    out.raw(r#"{"id":"#);
-    out.int(id);
-    out.raw(r#","assignment_id":"#);
-    out.int(assignment_id);
-    out.raw(r#","assignment_name":"#);
-    out.json(names.get(assignment_id)?);
-    out.raw(",");
-    out.raw(tail);
+    // gap in the page (NULL: the run's assignment is missing).
+    let row = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+    out.raw(row);
     Ok(key)
-}
-
-/// Assignment names of one runs page, each read once and kept as its JSON
-/// string: a page's 50 rows name a handful of assignments, and joining
-/// `assignments` into every row cost a b-tree descent and an escape each.
-/// The statement is taken from the cache once per page, at the first name,
-/// and run again for the others (taking it and putting it back for each
-/// name hashed its SQL twice every time).
-struct AssignmentNames<'c> {
-    conn: &'c Connection,
-    st: Option<rusqlite::CachedStatement<'c>>,
-    known: Vec<(i64, Vec<u8>)>,
-}
-
-impl<'c> AssignmentNames<'c> {
-    fn new(conn: &'c Connection) -> Self {
-        AssignmentNames {
-            conn,
-            st: None,
-            known: Vec::new(),
-        }
-    }
-
-    fn get(&mut self, id: i64) -> DbResult<&[u8]> {
-        let at = match self.known.iter().position(|(known, _)| *known == id) {
-            Some(at) => at,
-            None => {
-                let st = match &mut self.st {
-                    Some(st) => st,
-                    None => self.st.insert(
-                        self.conn
-                            .prepare_cached("SELECT name FROM assignments WHERE id = ?1")?,
-                    ),
-                };
-                let mut rows = st.query([id])?;
-                // A run always has its assignment (a foreign key); one
-                // without would be left out by a join, so it is an error.
-                let row = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-                let mut name = JsonOut::default();
-                name.str(row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?);
-                self.known.push((id, name.into_bytes()));
-                self.known.len() - 1
-            }
-        };
-        Ok(&self.known[at].1)
-    }
 }
 
 /// The runs page's SQL for this filter's shape (which filters are in use),
@@ -693,7 +634,7 @@ mod tests {
                WHERE id IN (SELECT id FROM runs WHERE owner_id = {user} ORDER BY started_at DESC LIMIT 1 OFFSET 4);
              UPDATE runs SET run_trigger = 'api', duration_ms = duration_ms + 7 WHERE id % 3 = 0;
              UPDATE runs SET started_at = started_at - 3601, finished_at = finished_at + 59 WHERE id % 5 = 0;
-             UPDATE runs SET page_tail = 'tampered' WHERE id % 4 = 0;"
+             UPDATE runs SET page_row = 'tampered' WHERE id % 4 = 0;"
         ))
         .unwrap();
         let scope = ViewScope {
@@ -706,7 +647,7 @@ mod tests {
         (conn, scope, now)
     }
 
-    /// The page is one range of the runs index, which holds `page_tail`:
+    /// The page is one range of the runs index, which holds `page_row`:
     /// no row is looked up in the table.
     #[test]
     fn a_runs_page_reads_the_index_only() {
