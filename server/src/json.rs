@@ -25,11 +25,6 @@ impl JsonOut {
         self.buf.extend_from_slice(s.as_bytes());
     }
 
-    /// A value already encoded by a [`JsonOut`].
-    pub fn json(&mut self, encoded: &[u8]) {
-        self.buf.extend_from_slice(encoded);
-    }
-
     pub fn int(&mut self, n: i64) {
         let mut b = itoa::Buffer::new();
         self.buf.extend_from_slice(b.format(n).as_bytes());

@@ -103,17 +103,24 @@ mod tests {
         assert!(same(&conn), "after updates and deletes");
     }
 
-    /// A database made by version 5 keeps its chart counts and gets the
-    /// runs page's tails.
-    #[test]
-    fn the_chart_totals_and_page_tails_are_built_from_the_runs_already_there() {
+    /// A database made by the first `count` migrations only, with the demo
+    /// seed in it.
+    fn seeded_at(count: usize) -> Connection {
         let conn = Connection::open_in_memory().unwrap();
-        for &(version, sql) in &MIGRATIONS[..5] {
+        for &(version, sql) in &MIGRATIONS[..count] {
             conn.execute_batch(sql).unwrap();
             conn.execute_batch(&format!("PRAGMA user_version = {version}"))
                 .unwrap();
         }
         crate::seed::seed(&conn, crate::seed::SeedSize::Small, 1_790_000_000).unwrap();
+        conn
+    }
+
+    /// A database made by version 5 keeps its chart counts and gets the
+    /// runs page's rows.
+    #[test]
+    fn the_chart_totals_and_page_rows_are_built_from_the_runs_already_there() {
+        let conn = seeded_at(5);
         migrate(&conn).unwrap();
         let (runs, counted): (i64, i64) = conn
             .query_row(
@@ -142,13 +149,7 @@ mod tests {
     /// the trail already there, and loses the index they replace.
     #[test]
     fn sessions_get_the_bounds_of_their_events_already_there() {
-        let conn = Connection::open_in_memory().unwrap();
-        for &(version, sql) in &MIGRATIONS[..7] {
-            conn.execute_batch(sql).unwrap();
-            conn.execute_batch(&format!("PRAGMA user_version = {version}"))
-                .unwrap();
-        }
-        crate::seed::seed(&conn, crate::seed::SeedSize::Small, 1_790_000_000).unwrap();
+        let conn = seeded_at(7);
         conn.execute_batch(
             "INSERT INTO impersonation_sessions (id, impersonator_id, target_id, reason_category, \
              reason, started_at, expires_at, idle_timeout_secs, last_activity_at) VALUES \

@@ -220,7 +220,7 @@ pub fn runs_page_json(
                 out.raw(",");
             }
             // Only the page's last row can be the cursor (there is none
-            // unless a row follows it), so only its `started_at` is read.
+            // unless a row follows it), so only its key is read.
             let key = write_run_summary(&mut out, r, n + 1 == f.limit)?;
             if key.is_some() {
                 last = key;
