@@ -3,8 +3,9 @@
 #   3. throughput and latency: GET /api/view/runs with the tokens of 50
 #      concurrent sessions, every request audited durably, against the
 #      unaudited /api/health of the same server (the ceiling); 64
-#      connections, 10 s each. Budgets: runs >= 0.3x health; runs p99 <=
-#      10x its p50; no errors.
+#      connections, 10 s each (after a 2 s warm-up; the ceiling in two
+#      halves of 5 s, before and after the audited run). Budgets: runs >=
+#      0.3x health; runs p99 <= 10x its p50; no errors.
 #   4. growth: p50 of 1,000 first-page runs requests on one connection, in a
 #      ~5k-run store and a ~500k-run store. Budget: <= 1.5x.
 #   5. memory: the server's peak RSS over (3). Budget: <= 150 MB.
@@ -41,19 +42,41 @@ start_server() { # extra flags...
 
 wrk_run() { # path tokens-file connections duration [max-requests]
   PATH_Q="$1" TOKENS="$2" MAX_REQUESTS="${5:-0}" \
-    wrk -t2 -c"$3" -d"$4" -s bench/load.lua "$URL" 2>"$OUT/wrk.err" | grep '^RESULT'
+    wrk -t2 -c"$3" -d"$4" -s bench/load.lua "$URL" 2>>"$OUT/wrk.err" | grep '^RESULT'
 }
 field() { sed -E "s/.*$1=([0-9.]+).*/\\1/" <<<"$2"; }
+# Two RESULT lines of equal duration as one: requests and errors added, the
+# rate averaged, the percentiles of the half with more requests (wrk prints
+# no histogram to merge; the ceiling's latency is context only).
+merge_results() {
+  local a="$1" b="$2" pick="$1"
+  [ "$(field requests "$b")" -gt "$(field requests "$a")" ] && pick="$2"
+  printf 'RESULT rps=%s p50_ms=%s p99_ms=%s requests=%s errors=%s\n' \
+    "$(awk -v x="$(field rps "$a")" -v y="$(field rps "$b")" 'BEGIN { printf "%.1f", (x + y) / 2 }')" \
+    "$(field p50_ms "$pick")" "$(field p99_ms "$pick")" \
+    "$(( $(field requests "$a") + $(field requests "$b") ))" "$(( $(field errors "$a") + $(field errors "$b") ))"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
 say "3. Server throughput and latency (wrk, 64 connections, 10 s each)"
+: >"$OUT/wrk.err"
 start_server
 "$BIN/viewas-load" tokens --url "$URL" --count 50 >"$OUT/tokens.txt" || { echo "could not start 50 sessions"; exit 1; }
-health="$(wrk_run /api/health "" 64 10s)"
+# Warm-up, not measured: the readers' page and statement caches and the
+# writer's held statements fill in the first second of audited load.
+wrk_run "/api/view/runs?limit=50" "$OUT/tokens.txt" 64 2s >/dev/null
+# The ceiling is measured in two halves of 5 s, one before and one after the
+# audited run, and taken over both: the machine is shared, and a load that
+# comes or goes during the 20 s then weighs on both sides of the ratio
+# instead of on one.
+health_a="$(wrk_run /api/health "" 64 5s)"
 runs="$(wrk_run "/api/view/runs?limit=50" "$OUT/tokens.txt" 64 10s)"
+health_b="$(wrk_run /api/health "" 64 5s)"
 rss_kb="$(awk '/VmHWM/ { print $2 }' "/proc/$PID/status")"
 stop_server
+printf '  ceiling halves: %s and %s req/s\n' "$(field rps "$health_a")" "$(field rps "$health_b")"
+health="$(merge_results "$health_a" "$health_b")"
 printf '  %-34s %10s req/s  p50 %8s ms  p99 %8s ms  errors %s\n' \
   "GET /api/health (ceiling)" "$(field rps "$health")" "$(field p50_ms "$health")" "$(field p99_ms "$health")" "$(field errors "$health")" \
   "GET /api/view/runs (50 sessions)" "$(field rps "$runs")" "$(field p50_ms "$runs")" "$(field p99_ms "$runs")" "$(field errors "$runs")"
