@@ -4,8 +4,9 @@
 #      concurrent sessions, every request audited durably, against the
 #      unaudited /api/health of the same server (the ceiling); 64
 #      connections, 10 s each (after a 2 s warm-up; the ceiling in two
-#      halves of 5 s, before and after the audited run). Budgets: runs >=
-#      0.3x health; runs p99 <= 10x its p50; no errors.
+#      halves of 5 s, before and after the audited run), three rounds.
+#      Budgets: runs >= 0.3x health in the median round; runs p99 <= 10x
+#      its p50 and no errors in every round.
 #   4. growth: p50 of 1,000 first-page runs requests on one connection, in a
 #      ~5k-run store and a ~500k-run store. Budget: <= 1.5x.
 #   5. memory: the server's peak RSS over (3). Budget: <= 150 MB.
@@ -21,14 +22,21 @@ exceeded() { echo "  BUDGET EXCEEDED: $*"; EXCEEDED=1; }
 ok() { echo "  budget ok: $*"; }
 
 PID=""
+DB=""
 URL=""
-stop_server() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; PID=""; }
+# The database goes with its server: the 500k-run store is ~1.3 GB.
+stop_server() {
+  [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+  PID=""
+  [ -n "$DB" ] && rm -f "$DB" "$DB-wal" "$DB-shm"
+  DB=""
+}
 trap stop_server EXIT
 
 start_server() { # extra flags...
-  local db="$OUT/bench-$RANDOM.db"
-  rm -f "$db"*
-  "$BIN/viewas-server" --addr 127.0.0.1:0 --db "$db" --dist dist --demo --max-session 60m "$@" \
+  DB="$OUT/bench-$RANDOM.db"
+  rm -f "$DB"*
+  "$BIN/viewas-server" --addr 127.0.0.1:0 --db "$DB" --dist dist --demo --max-session 60m "$@" \
     >"$OUT/server.out" 2>"$OUT/server.err" &
   PID=$!
   for _ in $(seq 1 600); do
@@ -57,35 +65,50 @@ merge_results() {
     "$(( $(field requests "$a") + $(field requests "$b") ))" "$(( $(field errors "$a") + $(field errors "$b") ))"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ratio3() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
-say "3. Server throughput and latency (wrk, 64 connections, 10 s each)"
+say "3. Server throughput and latency (wrk, 64 connections, 10 s each, 3 rounds)"
 : >"$OUT/wrk.err"
 start_server
 "$BIN/viewas-load" tokens --url "$URL" --count 50 >"$OUT/tokens.txt" || { echo "could not start 50 sessions"; exit 1; }
 # Warm-up, not measured: the readers' page and statement caches and the
 # writer's held statements fill in the first second of audited load.
 wrk_run "/api/view/runs?limit=50" "$OUT/tokens.txt" 64 2s >/dev/null
-# The ceiling is measured in two halves of 5 s, one before and one after the
-# audited run, and taken over both: the machine is shared, and a load that
-# comes or goes during the 20 s then weighs on both sides of the ratio
-# instead of on one.
-health_a="$(wrk_run /api/health "" 64 5s)"
-runs="$(wrk_run "/api/view/runs?limit=50" "$OUT/tokens.txt" 64 10s)"
-health_b="$(wrk_run /api/health "" 64 5s)"
+# Each round measures the ceiling in two halves of 5 s, one before and one
+# after the audited run, and takes it over both: the machine is shared, and
+# a load that comes or goes during the 20 s then weighs on both sides of the
+# ratio instead of on one. Over a series of single rounds the ratio still
+# moved by about +-10 % (docs/performance.md), so there are three rounds and
+# the median one is the result; every round counts for errors and the tail.
+declare -a HEALTH RUNS RATIO
+for round in 0 1 2; do
+  health_a="$(wrk_run /api/health "" 64 5s)"
+  RUNS[$round]="$(wrk_run "/api/view/runs?limit=50" "$OUT/tokens.txt" 64 10s)"
+  health_b="$(wrk_run /api/health "" 64 5s)"
+  HEALTH[$round]="$(merge_results "$health_a" "$health_b")"
+  RATIO[$round]=$(ratio3 "$(field rps "${RUNS[$round]}")" "$(field rps "${HEALTH[$round]}")")
+  printf '  round %d: ceiling %s and %s req/s, audited runs %s req/s: %sx\n' "$((round + 1))" \
+    "$(field rps "$health_a")" "$(field rps "$health_b")" "$(field rps "${RUNS[$round]}")" "${RATIO[$round]}"
+done
 rss_kb="$(awk '/VmHWM/ { print $2 }' "/proc/$PID/status")"
 stop_server
-printf '  ceiling halves: %s and %s req/s\n' "$(field rps "$health_a")" "$(field rps "$health_b")"
-health="$(merge_results "$health_a" "$health_b")"
+mid="$(for i in 0 1 2; do echo "${RATIO[$i]} $i"; done | sort -n | sed -n 2p | cut -d' ' -f2)"
+health="${HEALTH[$mid]}" runs="${RUNS[$mid]}"
+echo "  the median round ($((mid + 1))):"
 printf '  %-34s %10s req/s  p50 %8s ms  p99 %8s ms  errors %s\n' \
   "GET /api/health (ceiling)" "$(field rps "$health")" "$(field p50_ms "$health")" "$(field p99_ms "$health")" "$(field errors "$health")" \
   "GET /api/view/runs (50 sessions)" "$(field rps "$runs")" "$(field p50_ms "$runs")" "$(field p99_ms "$runs")" "$(field errors "$runs")"
 r=$(ratio "$(field rps "$runs")" "$(field rps "$health")")
-tail_ratio=$(ratio "$(field p99_ms "$runs")" "$(field p50_ms "$runs")")
 if le 0.3 "$r"; then ok "audited runs ${r}x the ceiling >= 0.3x"; else exceeded "audited runs ${r}x the ceiling < 0.3x"; fi
-if le "$tail_ratio" 10; then ok "runs p99 ${tail_ratio}x its p50 <= 10x"; else exceeded "runs p99 ${tail_ratio}x its p50 > 10x"; fi
-errs=$(( $(field errors "$health") + $(field errors "$runs") ))
-if [ "$errs" -eq 0 ] && [ ! -s "$OUT/wrk.err" ]; then ok "no errors"; else exceeded "errors: $errs ($(head -c 300 "$OUT/wrk.err"))"; fi
+worst_tail=0 errs=0
+for i in 0 1 2; do
+  t=$(ratio "$(field p99_ms "${RUNS[$i]}")" "$(field p50_ms "${RUNS[$i]}")")
+  le "$t" "$worst_tail" || worst_tail=$t
+  errs=$(( errs + $(field errors "${HEALTH[$i]}") + $(field errors "${RUNS[$i]}") ))
+done
+if le "$worst_tail" 10; then ok "runs p99 at most ${worst_tail}x its p50 <= 10x (every round)"; else exceeded "runs p99 ${worst_tail}x its p50 > 10x"; fi
+if [ "$errs" -eq 0 ] && [ ! -s "$OUT/wrk.err" ]; then ok "no errors (every round)"; else exceeded "errors: $errs ($(head -c 300 "$OUT/wrk.err"))"; fi
 
 say "5. Memory (server)"
 rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
