@@ -24,10 +24,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0008_audit_session_bounds.sql"),
     ),
     (9, include_str!("../../migrations/0009_runs_page_row.sql")),
+    (10, include_str!("../../migrations/0010_runs_by_status.sql")),
 ];
 
 /// The schema version this build expects.
-pub const LATEST: i64 = 9;
+pub const LATEST: i64 = 10;
 
 pub fn migrate(conn: &Connection) -> DbResult<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
