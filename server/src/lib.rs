@@ -53,6 +53,15 @@ pub async fn seed_if_empty_with(
         .await?;
     match report {
         Some(r) => {
+            // Before anyone is served: the seed's WAL copied back now, not
+            // by the first requests' writes.
+            let store = store.clone();
+            let complete = tokio::task::spawn_blocking(move || store.checkpoint_blocking())
+                .await
+                .map_err(|e| store::DbError::Other(format!("checkpoint after the seed: {e}")))??;
+            if !complete {
+                tracing::warn!("the WAL after the seed was not checkpointed in full");
+            }
             eprintln!(
                 "viewas-server: seeded demo data ({size:?}, runs ×{}: {} orgs, {} users, {} connections, \
                  {} assignments, {} runs, {} steps) in {:.2} s",

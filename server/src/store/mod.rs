@@ -254,6 +254,19 @@ impl Store {
         self.inner.writer.pending()
     }
 
+    /// Copies the whole WAL into the database file and empties it, from a
+    /// connection of its own (the writer's is always inside a batch). For
+    /// after a bulk load: the seed of a large store leaves hundreds of
+    /// megabytes in the WAL, and copying them back otherwise falls to the
+    /// writer's first periodic checkpoint, with requests queued behind it.
+    /// Returns whether the checkpoint was complete.
+    pub fn checkpoint_blocking(&self) -> DbResult<bool> {
+        let conn = Connection::open(&self.inner.path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        Ok(busy == 0)
+    }
+
     /// A synchronous read for startup code and tests.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> DbResult<T>) -> DbResult<T> {
         self.read_now(f)
