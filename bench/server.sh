@@ -65,8 +65,7 @@ merge_results() {
     "$(field p50_ms "$pick")" "$(field p99_ms "$pick")" \
     "$(( $(field requests "$a") + $(field requests "$b") ))" "$(( $(field errors "$a") + $(field errors "$b") ))"
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-ratio3() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { printf "%.*f", d, a / b }'; } # a b [decimals]
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
 say "3. Server throughput and latency (wrk, 64 connections, 10 s each, 3 rounds)"
@@ -88,7 +87,7 @@ for round in 0 1 2; do
   RUNS[$round]="$(wrk_run "/api/view/runs?limit=50" "$OUT/tokens.txt" 64 10s)"
   health_b="$(wrk_run /api/health "" 64 5s)"
   HEALTH[$round]="$(merge_results "$health_a" "$health_b")"
-  RATIO[$round]=$(ratio3 "$(field rps "${RUNS[$round]}")" "$(field rps "${HEALTH[$round]}")")
+  RATIO[$round]=$(ratio "$(field rps "${RUNS[$round]}")" "$(field rps "${HEALTH[$round]}")" 3)
   printf '  round %d: ceiling %s and %s req/s, audited runs %s req/s: %sx\n' "$((round + 1))" \
     "$(field rps "$health_a")" "$(field rps "$health_b")" "$(field rps "${RUNS[$round]}")" "${RATIO[$round]}"
 done
