@@ -287,6 +287,17 @@ async fn runs_filters_and_the_daily_chart() {
     assert_eq!(ok, t.count(&format!("SELECT COUNT(*) FROM runs WHERE owner_id = {alice} AND status = 'succeeded' AND started_at >= {since}")));
     assert_eq!(failed, t.count(&format!("SELECT COUNT(*) FROM runs WHERE owner_id = {alice} AND status = 'failed' AND started_at >= {since}")));
     assert!(ok > 0 && failed > 0);
+    // Each count on its own day.
+    for d in daily {
+        let day = d["day"].as_str().unwrap();
+        for status in ["succeeded", "failed"] {
+            assert_eq!(
+                d[status].as_i64().unwrap(),
+                t.count(&format!("SELECT COUNT(*) FROM runs WHERE owner_id = {alice} AND status = '{status}' AND date(started_at, 'unixepoch') = '{day}'")),
+                "{status} on {day}"
+            );
+        }
+    }
 
     // `before` keeps only older runs.
     let r = t

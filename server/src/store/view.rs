@@ -12,7 +12,7 @@ use viewas_api::{
 };
 
 use super::rows::{Word, ROW_CAP};
-use super::DbResult;
+use super::{DbError, DbResult};
 use crate::clock::{day_bytes, rfc3339};
 use crate::json::JsonOut;
 
@@ -384,10 +384,10 @@ fn runs_filter(scope: &ViewScope, f: &RunFilter) -> (String, Vec<rusqlite::types
 
 /// (day, succeeded, failed) per UTC day over the 30 days up to `now`, for
 /// the same assignment and status filter; every day present, oldest first
-/// (days counted from the epoch). Read from `run_day_totals` (migration
-/// 0006): at most 30 rows of one key range, however many runs the user
-/// has, so the first page costs the same in a 5k-run and a 500k-run store
-/// (README, Performance).
+/// (days counted from the epoch). Read from `run_chart_blocks` (migration
+/// 0011): 32 days a row, so at most two rows of one key range however many
+/// runs the user has, and the first page costs the same in a 5k-run and a
+/// 500k-run store (README, Performance).
 pub fn daily(
     conn: &Connection,
     scope: &ViewScope,
@@ -407,30 +407,60 @@ pub fn daily(
         return Ok(counts);
     }
     let mut st = conn.prepare_cached(
-        "SELECT day, succeeded, failed FROM run_day_totals \
-         WHERE owner_id = ?1 AND assignment_id = ?2 AND day BETWEEN ?3 AND ?4",
+        "SELECT block, counts FROM run_chart_blocks \
+         WHERE owner_id = ?1 AND assignment_id = ?2 AND block BETWEEN ?3 AND ?4",
     )?;
     // assignment_id 0 holds the owner's totals.
     let mut rows = st.query(params![
         scope.target_user_id,
         f.assignment_id.unwrap_or(0),
-        first,
-        today
+        first.div_euclid(CHART_BLOCK_DAYS),
+        today.div_euclid(CHART_BLOCK_DAYS)
     ])?;
     while let Some(r) = rows.next()? {
-        let slot = usize::try_from(r.get::<_, i64>(0)? - first)
-            .ok()
-            .and_then(|i| counts.get_mut(i));
-        if let Some((_, succeeded, failed)) = slot {
+        let block: i64 = r.get(0)?;
+        let slots = r.get_ref(1)?.as_bytes().map_err(rusqlite::Error::from)?;
+        for (day, succeeded, failed) in counts.iter_mut() {
+            if day.div_euclid(CHART_BLOCK_DAYS) != block {
+                continue;
+            }
+            let (s, fl) = chart_slot(slots, day.rem_euclid(CHART_BLOCK_DAYS)).ok_or_else(|| {
+                DbError::Other(format!("the chart counts of block {block} are malformed"))
+            })?;
             if keep_succeeded {
-                *succeeded = r.get(1)?;
+                *succeeded = s;
             }
             if keep_failed {
-                *failed = r.get(2)?;
+                *failed = fl;
             }
         }
     }
     Ok(counts)
+}
+
+/// Days per row of `run_chart_blocks`.
+const CHART_BLOCK_DAYS: i64 = 32;
+
+/// Digits of one count in a `run_chart_blocks` slot (two counts a slot).
+const CHART_DIGITS: usize = 6;
+
+/// The (succeeded, failed) counts in `slot` of a block's `counts` text, or
+/// None when it is not 32 slots of digits (migration 0011 keeps it so).
+fn chart_slot(counts: &[u8], slot: i64) -> Option<(i64, i64)> {
+    let width = 2 * CHART_DIGITS;
+    if counts.len() != width * CHART_BLOCK_DAYS as usize {
+        return None;
+    }
+    let at = usize::try_from(slot).ok()? * width;
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0i64, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    Some((
+        number(counts.get(at..at + CHART_DIGITS)?)?,
+        number(counts.get(at + CHART_DIGITS..at + width)?)?,
+    ))
 }
 
 pub fn run(conn: &Connection, scope: &ViewScope, id: i64) -> DbResult<Option<RunDetail>> {

@@ -237,7 +237,7 @@ impl TestApp {
 }
 
 /// `SELECT *` of `table` in a fixed order: rowid order, or for a WITHOUT
-/// ROWID table (run_day_totals, which has no rowid) its primary-key order.
+/// ROWID table (run_chart_blocks, which has no rowid) its primary-key order.
 pub fn select_all(db: &rusqlite::Connection, table: &str) -> String {
     let without_rowid: bool = db
         .query_row(
