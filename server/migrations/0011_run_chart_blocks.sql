@@ -22,16 +22,30 @@ CREATE TABLE run_chart_blocks (
     PRIMARY KEY (owner_id, assignment_id, block)
 ) WITHOUT ROWID;
 
-WITH RECURSIVE slot(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM slot WHERE k < 31),
-blocks AS (SELECT DISTINCT owner_id, assignment_id, day / 32 AS block FROM run_day_totals)
-INSERT INTO run_chart_blocks (owner_id, assignment_id, block, counts)
-SELECT b.owner_id, b.assignment_id, b.block,
-       (SELECT group_concat(printf('%06d%06d', coalesce(t.succeeded, 0), coalesce(t.failed, 0)),
-                            '' ORDER BY slot.k)
-        FROM slot LEFT JOIN run_day_totals t
-          ON t.owner_id = b.owner_id AND t.assignment_id = b.assignment_id
-         AND t.day = b.block * 32 + slot.k)
-FROM blocks b;
+-- The one place a slot changes: inserting (owner, assignment, day,
+-- succeeded, failed) here adds those counts (negative to take away) to the
+-- day's slot, making its block first if it has none. Nothing is stored in
+-- the view itself.
+CREATE VIEW run_chart_changes (owner_id, assignment_id, day, succeeded, failed) AS
+SELECT 0, 0, 0, 0, 0 WHERE 0;
+
+CREATE TRIGGER run_chart_changes_apply INSTEAD OF INSERT ON run_chart_changes
+BEGIN
+    INSERT INTO run_chart_blocks (owner_id, assignment_id, block, counts)
+    VALUES (NEW.owner_id, NEW.assignment_id, NEW.day / 32, hex(zeroblob(192)))
+    ON CONFLICT DO NOTHING;
+    UPDATE run_chart_blocks SET counts =
+        substr(counts, 1, (NEW.day % 32) * 12)
+        || printf('%06d%06d',
+            CAST(substr(counts, (NEW.day % 32) * 12 + 1, 6) AS INTEGER) + NEW.succeeded,
+            CAST(substr(counts, (NEW.day % 32) * 12 + 7, 6) AS INTEGER) + NEW.failed)
+        || substr(counts, (NEW.day % 32) * 12 + 13)
+    WHERE owner_id = NEW.owner_id AND assignment_id = NEW.assignment_id
+      AND block = NEW.day / 32;
+END;
+
+INSERT INTO run_chart_changes (owner_id, assignment_id, day, succeeded, failed)
+SELECT owner_id, assignment_id, day, succeeded, failed FROM run_day_totals;
 
 DROP TRIGGER runs_day_totals_insert;
 DROP TRIGGER runs_day_totals_delete;
@@ -39,76 +53,47 @@ DROP TRIGGER runs_day_totals_update_old;
 DROP TRIGGER runs_day_totals_update_new;
 DROP TABLE run_day_totals;
 
--- Each trigger makes sure the run's two blocks exist (its assignment's and
--- the owner's, 0), then adds to or takes from the run's slot in both. Only
--- succeeded and failed runs are counted, so only they touch the table.
+-- A run counts in its assignment's block and in the owner's (0). Only
+-- succeeded and failed runs are counted, so only they make changes; an
+-- update is a delete of the old row and an insert of the new one.
 CREATE TRIGGER runs_chart_insert AFTER INSERT ON runs
 WHEN NEW.status IN ('succeeded', 'failed')
 BEGIN
-    INSERT INTO run_chart_blocks (owner_id, assignment_id, block, counts)
-    VALUES (NEW.owner_id, NEW.assignment_id, NEW.started_at / 86400 / 32, hex(zeroblob(192))),
-           (NEW.owner_id, 0, NEW.started_at / 86400 / 32, hex(zeroblob(192)))
-    ON CONFLICT DO NOTHING;
-    UPDATE run_chart_blocks SET counts =
-        substr(counts, 1, (NEW.started_at / 86400 % 32) * 12)
-        || printf('%06d%06d',
-            CAST(substr(counts, (NEW.started_at / 86400 % 32) * 12 + 1, 6) AS INTEGER)
-                + (NEW.status = 'succeeded'),
-            CAST(substr(counts, (NEW.started_at / 86400 % 32) * 12 + 7, 6) AS INTEGER)
-                + (NEW.status = 'failed'))
-        || substr(counts, (NEW.started_at / 86400 % 32) * 12 + 13)
-    WHERE owner_id = NEW.owner_id AND assignment_id IN (NEW.assignment_id, 0)
-      AND block = NEW.started_at / 86400 / 32;
+    INSERT INTO run_chart_changes (owner_id, assignment_id, day, succeeded, failed)
+    VALUES (NEW.owner_id, NEW.assignment_id, NEW.started_at / 86400,
+            NEW.status = 'succeeded', NEW.status = 'failed'),
+           (NEW.owner_id, 0, NEW.started_at / 86400,
+            NEW.status = 'succeeded', NEW.status = 'failed');
 END;
 
 CREATE TRIGGER runs_chart_delete AFTER DELETE ON runs
 WHEN OLD.status IN ('succeeded', 'failed')
 BEGIN
-    UPDATE run_chart_blocks SET counts =
-        substr(counts, 1, (OLD.started_at / 86400 % 32) * 12)
-        || printf('%06d%06d',
-            CAST(substr(counts, (OLD.started_at / 86400 % 32) * 12 + 1, 6) AS INTEGER)
-                - (OLD.status = 'succeeded'),
-            CAST(substr(counts, (OLD.started_at / 86400 % 32) * 12 + 7, 6) AS INTEGER)
-                - (OLD.status = 'failed'))
-        || substr(counts, (OLD.started_at / 86400 % 32) * 12 + 13)
-    WHERE owner_id = OLD.owner_id AND assignment_id IN (OLD.assignment_id, 0)
-      AND block = OLD.started_at / 86400 / 32;
+    INSERT INTO run_chart_changes (owner_id, assignment_id, day, succeeded, failed)
+    VALUES (OLD.owner_id, OLD.assignment_id, OLD.started_at / 86400,
+            -(OLD.status = 'succeeded'), -(OLD.status = 'failed')),
+           (OLD.owner_id, 0, OLD.started_at / 86400,
+            -(OLD.status = 'succeeded'), -(OLD.status = 'failed'));
 END;
 
--- An update is a delete of the old row and an insert of the new one.
 CREATE TRIGGER runs_chart_update_old
 AFTER UPDATE OF owner_id, started_at, assignment_id, status ON runs
 WHEN OLD.status IN ('succeeded', 'failed')
 BEGIN
-    UPDATE run_chart_blocks SET counts =
-        substr(counts, 1, (OLD.started_at / 86400 % 32) * 12)
-        || printf('%06d%06d',
-            CAST(substr(counts, (OLD.started_at / 86400 % 32) * 12 + 1, 6) AS INTEGER)
-                - (OLD.status = 'succeeded'),
-            CAST(substr(counts, (OLD.started_at / 86400 % 32) * 12 + 7, 6) AS INTEGER)
-                - (OLD.status = 'failed'))
-        || substr(counts, (OLD.started_at / 86400 % 32) * 12 + 13)
-    WHERE owner_id = OLD.owner_id AND assignment_id IN (OLD.assignment_id, 0)
-      AND block = OLD.started_at / 86400 / 32;
+    INSERT INTO run_chart_changes (owner_id, assignment_id, day, succeeded, failed)
+    VALUES (OLD.owner_id, OLD.assignment_id, OLD.started_at / 86400,
+            -(OLD.status = 'succeeded'), -(OLD.status = 'failed')),
+           (OLD.owner_id, 0, OLD.started_at / 86400,
+            -(OLD.status = 'succeeded'), -(OLD.status = 'failed'));
 END;
 
 CREATE TRIGGER runs_chart_update_new
 AFTER UPDATE OF owner_id, started_at, assignment_id, status ON runs
 WHEN NEW.status IN ('succeeded', 'failed')
 BEGIN
-    INSERT INTO run_chart_blocks (owner_id, assignment_id, block, counts)
-    VALUES (NEW.owner_id, NEW.assignment_id, NEW.started_at / 86400 / 32, hex(zeroblob(192))),
-           (NEW.owner_id, 0, NEW.started_at / 86400 / 32, hex(zeroblob(192)))
-    ON CONFLICT DO NOTHING;
-    UPDATE run_chart_blocks SET counts =
-        substr(counts, 1, (NEW.started_at / 86400 % 32) * 12)
-        || printf('%06d%06d',
-            CAST(substr(counts, (NEW.started_at / 86400 % 32) * 12 + 1, 6) AS INTEGER)
-                + (NEW.status = 'succeeded'),
-            CAST(substr(counts, (NEW.started_at / 86400 % 32) * 12 + 7, 6) AS INTEGER)
-                + (NEW.status = 'failed'))
-        || substr(counts, (NEW.started_at / 86400 % 32) * 12 + 13)
-    WHERE owner_id = NEW.owner_id AND assignment_id IN (NEW.assignment_id, 0)
-      AND block = NEW.started_at / 86400 / 32;
+    INSERT INTO run_chart_changes (owner_id, assignment_id, day, succeeded, failed)
+    VALUES (NEW.owner_id, NEW.assignment_id, NEW.started_at / 86400,
+            NEW.status = 'succeeded', NEW.status = 'failed'),
+           (NEW.owner_id, 0, NEW.started_at / 86400,
+            NEW.status = 'succeeded', NEW.status = 'failed');
 END;
