@@ -123,6 +123,7 @@ pub struct Writer {
     tx: mpsc::Sender<Box<dyn Job>>,
     commits: Arc<AtomicU64>,
     pending: Arc<AtomicU64>,
+    wal_restarts: Arc<AtomicU64>,
 }
 
 impl Writer {
@@ -138,23 +139,34 @@ impl Writer {
     ) -> Writer {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         let commits = Arc::new(AtomicU64::new(0));
-        let counter = commits.clone();
         let pending = Arc::new(AtomicU64::new(0));
+        let wal_restarts = Arc::new(AtomicU64::new(0));
+        let counters = Counters {
+            commits: commits.clone(),
+            wal_restarts: wal_restarts.clone(),
+        };
         std::thread::Builder::new()
             .name("viewas-writer".into())
-            .spawn(move || run(conn, rx, &counter, &auth_gen, &snapshots))
+            .spawn(move || run(conn, rx, &counters, &auth_gen, &snapshots))
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!("cannot start the writer thread: {e}"));
         Writer {
             tx,
             commits,
             pending,
+            wal_restarts,
         }
     }
 
     /// Transactions committed so far (one per batch of jobs).
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Periodic checkpoints that completed, each letting the next write
+    /// start the WAL over (a busy one, retried later, is not counted).
+    pub fn wal_restarts(&self) -> u64 {
+        self.wal_restarts.load(Ordering::Relaxed)
     }
 
     /// Jobs submitted and not yet answered (queued or in the running batch).
@@ -197,10 +209,16 @@ impl Drop for Pending<'_> {
     }
 }
 
+/// What the writer thread counts for [`Writer`]'s readers.
+struct Counters {
+    commits: Arc<AtomicU64>,
+    wal_restarts: Arc<AtomicU64>,
+}
+
 fn run(
     conn: Connection,
     rx: mpsc::Receiver<Box<dyn Job>>,
-    commits: &AtomicU64,
+    counters: &Counters,
     auth_gen: &AtomicU64,
     snapshots: &SnapshotPool,
 ) {
@@ -219,7 +237,7 @@ fn run(
         let committed = run_batch(&mut ctl, &mut batch);
         match &committed {
             Ok(()) => {
-                commits.fetch_add(1, Ordering::Relaxed);
+                counters.commits.fetch_add(1, Ordering::Relaxed);
             }
             Err(e) => tracing::error!("write batch of {} failed: {e}", batch.len()),
         }
@@ -231,7 +249,9 @@ fn run(
             job.finish(committed.clone());
         }
         if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-            restart_wal(&conn, snapshots);
+            if restart_wal(&conn, snapshots) {
+                counters.wal_restarts.fetch_add(1, Ordering::Relaxed);
+            }
             last_checkpoint = Instant::now();
         }
     }
@@ -265,8 +285,9 @@ fn drain(rx: &mpsc::Receiver<Box<dyn Job>>, batch: &mut Vec<Box<dyn Job>>) {
 /// Checkpoints the whole WAL so the next write starts it over: pauses the
 /// held read snapshots, waits up to [`CHECKPOINT_WAIT`] for reads in flight,
 /// resumes them. If a read outlasts the wait, the next round tries again;
-/// the autocheckpoint keeps copying pages meanwhile.
-fn restart_wal(conn: &Connection, snapshots: &SnapshotPool) {
+/// the autocheckpoint keeps copying pages meanwhile. Returns whether the
+/// checkpoint completed.
+fn restart_wal(conn: &Connection, snapshots: &SnapshotPool) -> bool {
     snapshots.pause();
     let done = conn.busy_timeout(CHECKPOINT_WAIT).and_then(|()| {
         conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
@@ -276,10 +297,11 @@ fn restart_wal(conn: &Connection, snapshots: &SnapshotPool) {
         tracing::error!("cannot restore the writer's busy timeout: {e}");
     }
     match done {
-        Ok(0) => {}
+        Ok(0) => return true,
         Ok(_) => tracing::debug!("WAL checkpoint busy; retrying in {CHECKPOINT_EVERY:?}"),
         Err(e) => tracing::warn!("WAL checkpoint: {e}"),
     }
+    false
 }
 
 /// The transaction-control statements of a batch, each prepared once for
