@@ -322,6 +322,14 @@ mod tests {
         Ok(c.query_row("SELECT COUNT(*) FROM notes", [], |r| r.get(0))?)
     }
 
+    fn add_note(c: &Connection) -> DbResult<()> {
+        c.execute(
+            "INSERT INTO notes (session_id, author_id, text, created_at) VALUES (1, 1, 'n', 0)",
+            [],
+        )?;
+        Ok(())
+    }
+
     /// A held snapshot is at most SNAPSHOT_MAX old; the WAL still restarts
     /// while snapshots are held.
     #[tokio::test]
@@ -362,17 +370,7 @@ mod tests {
         while store.wal_restarts() == restarts && started.elapsed() < writer::CHECKPOINT_EVERY * 10
         {
             store.read_recent(count).unwrap();
-            store
-                .write(|c| {
-                    c.execute(
-                        "INSERT INTO notes (session_id, author_id, text, created_at) \
-                         VALUES (1, 1, 'n', 0)",
-                        [],
-                    )?;
-                    Ok(())
-                })
-                .await
-                .unwrap();
+            store.write(add_note).await.unwrap();
             writes += 1;
         }
         assert!(
@@ -382,17 +380,7 @@ mod tests {
         );
         // And the WAL did start over: after one more write it holds only
         // that write's frames (a few pages), not the thousands before.
-        store
-            .write(|c| {
-                c.execute(
-                    "INSERT INTO notes (session_id, author_id, text, created_at) \
-                     VALUES (1, 1, 'n', 0)",
-                    [],
-                )?;
-                Ok(())
-            })
-            .await
-            .unwrap();
+        store.write(add_note).await.unwrap();
         let frames: i64 = Connection::open(dir.path().join("s.db"))
             .unwrap()
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
