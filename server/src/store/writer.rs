@@ -121,9 +121,8 @@ where
 
 pub struct Writer {
     tx: mpsc::Sender<Box<dyn Job>>,
-    commits: Arc<AtomicU64>,
+    counters: Arc<Counters>,
     pending: Arc<AtomicU64>,
-    wal_restarts: Arc<AtomicU64>,
 }
 
 impl Writer {
@@ -138,35 +137,30 @@ impl Writer {
         snapshots: Arc<SnapshotPool>,
     ) -> Writer {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
-        let commits = Arc::new(AtomicU64::new(0));
+        let counters = Arc::new(Counters::default());
         let pending = Arc::new(AtomicU64::new(0));
-        let wal_restarts = Arc::new(AtomicU64::new(0));
-        let counters = Counters {
-            commits: commits.clone(),
-            wal_restarts: wal_restarts.clone(),
-        };
+        let thread_counters = counters.clone();
         std::thread::Builder::new()
             .name("viewas-writer".into())
-            .spawn(move || run(conn, rx, &counters, &auth_gen, &snapshots))
+            .spawn(move || run(conn, rx, &thread_counters, &auth_gen, &snapshots))
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!("cannot start the writer thread: {e}"));
         Writer {
             tx,
-            commits,
+            counters,
             pending,
-            wal_restarts,
         }
     }
 
     /// Transactions committed so far (one per batch of jobs).
     pub fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
+        self.counters.commits.load(Ordering::Relaxed)
     }
 
     /// Periodic checkpoints that completed, each letting the next write
     /// start the WAL over (a busy one, retried later, is not counted).
     pub fn wal_restarts(&self) -> u64 {
-        self.wal_restarts.load(Ordering::Relaxed)
+        self.counters.wal_restarts.load(Ordering::Relaxed)
     }
 
     /// Jobs submitted and not yet answered (queued or in the running batch).
@@ -210,9 +204,10 @@ impl Drop for Pending<'_> {
 }
 
 /// What the writer thread counts for [`Writer`]'s readers.
+#[derive(Default)]
 struct Counters {
-    commits: Arc<AtomicU64>,
-    wal_restarts: Arc<AtomicU64>,
+    commits: AtomicU64,
+    wal_restarts: AtomicU64,
 }
 
 fn run(
