@@ -27,6 +27,10 @@ pub use tokens::TokenLookup;
 /// short and CPU-bound).
 pub const READ_POOL: u32 = 4;
 
+/// Prepared statements kept per connection: the runs page alone has up to
+/// 16 shapes, and SQLite's parse costs more than the page's query.
+const STATEMENT_CACHE: usize = 64;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database: {0}")]
@@ -74,8 +78,10 @@ impl Store {
              PRAGMA busy_timeout = 5000;",
         )?;
         migrate::migrate(&conn)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // Readers never write: only the writer thread does.
         let manager = SqliteConnectionManager::file(path).with_init(|c| {
+            c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             c.execute_batch(
                 "PRAGMA query_only = ON;
                  PRAGMA foreign_keys = ON;
