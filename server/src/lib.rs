@@ -112,7 +112,6 @@ pub async fn launch(
         let mut tick = tokio::time::interval(SWEEP_EVERY);
         loop {
             tick.tick().await;
-            sweeper_state.store.release_snapshots();
             match sweep_once(&sweeper_state).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(ended = n, "sweeper ended sessions"),

@@ -5,12 +5,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-// Under audited load glibc's malloc was a tenth of the server's CPU (many
-// small strings per runs page, freed on another thread): mimalloc's
-// per-thread heaps cost less (README, Performance).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = viewas_server::config::Config::parse();

@@ -270,8 +270,9 @@ async fn runs_filters_and_the_daily_chart() {
         items.len() as i64,
         t.count(&format!("SELECT COUNT(*) FROM runs WHERE owner_id = {alice} AND assignment_id = {asg} AND status = 'failed'"))
     );
-    // The chart follows both filters: that assignment's failed runs only.
-    let since = (T0.div_euclid(86_400) - 29) * 86_400;
+    // The chart follows both filters: that assignment's failed runs only,
+    // over 30 days of Alice's own time zone.
+    let since = local_midnight_29_days_before(T0, "Europe/Prague");
     let daily = r.body["daily"].as_array().unwrap();
     assert_eq!(daily.len(), 30);
     assert!(daily.iter().all(|d| d["succeeded"] == 0), "{daily:?}");
@@ -293,7 +294,7 @@ async fn runs_filters_and_the_daily_chart() {
         for status in ["succeeded", "failed"] {
             assert_eq!(
                 d[status].as_i64().unwrap(),
-                t.count(&format!("SELECT COUNT(*) FROM runs WHERE owner_id = {alice} AND status = '{status}' AND date(started_at, 'unixepoch') = '{day}'")),
+                runs_on_local_day(&t, alice, status, day, "Europe/Prague"),
                 "{status} on {day}"
             );
         }
@@ -482,4 +483,34 @@ async fn the_view_audit_row_is_written_before_the_response() {
         (m.as_str(), p.as_str(), s),
         ("GET", "/api/view/assignments?x=1", 200)
     );
+}
+
+/// The instant the chart's first day starts: local midnight in `tz`, 29
+/// days before the local date of `now`.
+fn local_midnight_29_days_before(now: i64, tz: &str) -> i64 {
+    use jiff::ToSpan;
+    let zone = jiff::tz::TimeZone::get(tz).unwrap();
+    let today = zone
+        .to_datetime(jiff::Timestamp::from_second(now).unwrap())
+        .date();
+    midnight(&zone, today.checked_sub(29.days()).unwrap())
+}
+
+fn midnight(zone: &jiff::tz::TimeZone, date: jiff::civil::Date) -> i64 {
+    zone.to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+        .unwrap()
+        .as_second()
+}
+
+/// `owner`'s runs of `status` that started on local date `day` in `tz`,
+/// counted from the runs themselves.
+fn runs_on_local_day(t: &TestApp, owner: i64, status: &str, day: &str, tz: &str) -> i64 {
+    let zone = jiff::tz::TimeZone::get(tz).unwrap();
+    let date: jiff::civil::Date = day.parse().unwrap();
+    let start = midnight(&zone, date);
+    let end = midnight(&zone, date.tomorrow().unwrap());
+    t.count(&format!(
+        "SELECT COUNT(*) FROM runs WHERE owner_id = {owner} AND status = '{status}' \
+         AND started_at >= {start} AND started_at < {end}"
+    ))
 }

@@ -37,13 +37,10 @@ async fn login(
     // the attempt recorded as a failure in one transaction, so attempts
     // arriving together cannot all pass the check before any is recorded,
     // and a locked account costs no password hashing (see `throttle`).
-    // It changes no token, account or session, so it leaves the token cache
-    // valid (`write_activity`): a flood of wrong passwords does not slow the
-    // gate of everyone else.
     let lookup_email = email.clone();
     let (reserved, found) = state
         .store
-        .write_activity(
+        .write(
             move |c| match throttle::reserve(c, &account_scope, &address_scope, now)? {
                 Ok(r) => Ok((Ok(r), account_by_email(c, &lookup_email)?)),
                 Err(wait) => Ok((Err(wait), None)),
@@ -64,7 +61,7 @@ async fn login(
         _ => {
             state
                 .store
-                .write_activity(move |c| throttle::settle(c, reservation))
+                .write(move |c| throttle::settle(c, reservation))
                 .await?;
             return Err(AppError::InvalidCredentials);
         }

@@ -27,8 +27,8 @@ pub struct LoginUser {
 
 impl LoginUser {
     /// Runs `f` on the writer on this caller's behalf, after reading the
-    /// sign-in again in the same transaction. The token was resolved (from
-    /// the token cache) before the request queued for the writer; a
+    /// sign-in again in the same transaction. The token was resolved
+    /// before the request queued for the writer; a
     /// disabling, a role change or a sign-out committed in the meantime is
     /// seen here, so the trail never shows this caller acting after it.
     /// Refused: 401 `unauthorized` if the sign-in no longer holds, 403
@@ -103,7 +103,7 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, Ap
         })
         .ok_or(AppError::Unauthorized)?;
     let (selector, secret) = split_token(token).ok_or(AppError::Unauthorized)?;
-    let found = state.store.token(selector)?;
+    let found = state.store.token(selector).await?;
     let Some(found) = found else {
         return Err(AppError::Unauthorized);
     };

@@ -13,16 +13,16 @@
 //! 401 and the answer is 401 `session_ended` instead of the page.
 
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
-use axum::Router;
+use axum::{Json, Router};
 use serde::Deserialize;
 use viewas_api::routes::is_view_path;
 use viewas_api::{
-    match_view, AssignmentDetail, AssignmentSummary, RunDetail, RunStatus, ViewRouteId, Workspace,
-    VIEW_ROUTES,
+    match_view, AssignmentDetail, AssignmentSummary, RunDetail, RunStatus, RunsPage, ViewRouteId,
+    Workspace, VIEW_ROUTES,
 };
 
 use super::error::{parse_id, parse_param, Query};
@@ -132,8 +132,7 @@ pub(super) fn request_record(
 /// with `status`, before that answer is sent. The writer checks the session
 /// again in the row's transaction: if it ended since the gate (an Exit or a
 /// revocation committed meanwhile), the row records a 401 and this is
-/// `Err(SessionEnded)`, so nothing prepared is sent. (An activity write: it
-/// leaves the token cache valid, unless it ended the session.)
+/// `Err(SessionEnded)`, so nothing prepared is sent.
 pub(super) async fn commit_record(
     state: &AppState,
     base: &ViewRecord,
@@ -147,7 +146,7 @@ pub(super) async fn commit_record(
     let clock = state.clock.clone();
     match state
         .store
-        .write_activity(move |c| sessions::record_view(c, &v, kind, clock.now()))
+        .write(move |c| sessions::record_view(c, &v, kind, clock.now()))
         .await?
     {
         Recorded::AsAnswered => Ok(()),
@@ -158,21 +157,25 @@ pub(super) async fn commit_record(
 async fn assignments(
     State(state): State<AppState>,
     scope: ViewScope,
-) -> Result<axum::Json<Vec<AssignmentSummary>>, AppError> {
-    let items = state.store.read_recent(|c| view::assignments(c, &scope))?;
-    Ok(axum::Json(items))
+) -> Result<Json<Vec<AssignmentSummary>>, AppError> {
+    let items = state
+        .store
+        .read(move |c| view::assignments(c, &scope))
+        .await?;
+    Ok(Json(items))
 }
 
 async fn assignment(
     State(state): State<AppState>,
     scope: ViewScope,
     Path(id): Path<String>,
-) -> Result<axum::Json<AssignmentDetail>, AppError> {
+) -> Result<Json<AssignmentDetail>, AppError> {
     let id = parse_id(&id)?;
     state
         .store
-        .read_recent(|c| view::assignment(c, &scope, id))?
-        .map(axum::Json)
+        .read(move |c| view::assignment(c, &scope, id))
+        .await?
+        .map(Json)
         .ok_or(AppError::NotFound)
 }
 
@@ -202,7 +205,7 @@ async fn runs(
     State(state): State<AppState>,
     scope: ViewScope,
     Query(q): Query<RunsQuery>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<Json<RunsPage>, AppError> {
     let filter = RunFilter {
         assignment_id: nonempty(&q.assignment_id)
             .map(|s| parse_param("assignment_id", s))
@@ -229,36 +232,33 @@ async fn runs(
     let now = state.now();
     let page = state
         .store
-        .read_recent(|c| view::runs_page_json(c, &scope, &filter, now))?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        page,
-    ))
+        .read(move |c| view::runs_page(c, &scope, &filter, now))
+        .await?;
+    Ok(Json(page))
 }
 
 async fn run(
     State(state): State<AppState>,
     scope: ViewScope,
     Path(id): Path<String>,
-) -> Result<axum::Json<RunDetail>, AppError> {
+) -> Result<Json<RunDetail>, AppError> {
     let id = parse_id(&id)?;
     state
         .store
-        .read_recent(|c| view::run(c, &scope, id))?
-        .map(axum::Json)
+        .read(move |c| view::run(c, &scope, id))
+        .await?
+        .map(Json)
         .ok_or(AppError::NotFound)
 }
 
 async fn workspace(
     State(state): State<AppState>,
     scope: ViewScope,
-) -> Result<axum::Json<Workspace>, AppError> {
+) -> Result<Json<Workspace>, AppError> {
     state
         .store
-        .read_recent(|c| view::workspace(c, &scope))?
-        .map(axum::Json)
+        .read(move |c| view::workspace(c, &scope))
+        .await?
+        .map(Json)
         .ok_or(AppError::NotFound)
 }

@@ -1,6 +1,7 @@
 //! Users, tokens and the administrative changes that revoke sessions.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use viewas_api::Role;
 
 use super::rows::{account_from_row, first_rows, role_str, Account, Word, ACCOUNT_COLS, ROW_CAP};
@@ -139,31 +140,33 @@ pub fn search(
     after: Option<&UserCursor>,
     limit: i64,
 ) -> DbResult<Vec<Account>> {
-    // instr, not LIKE: SQLite's planner reads a bound LIKE pattern, so
-    // LIKE ?1 made it prepare the statement again on every search.
+    // instr, not LIKE: `%` and `_` in a search are plain characters.
     let needle = q.trim().to_lowercase();
-    // The org filter is a JSON array so one prepared statement serves both
-    // admins (NULL: everyone) and partners (their client orgs).
-    let org_filter = orgs.map(|o| serde_json::to_string(o).unwrap_or_else(|_| "[]".into()));
-    let (after_name, after_id) = match after {
-        Some(c) => (Some(c.name.as_str()), c.id),
-        None => (None, 0),
-    };
-    let sql = format!(
+    let mut args: Vec<Value> = vec![Value::Text(needle)];
+    let mut sql = format!(
         "SELECT {ACCOUNT_COLS} FROM users u JOIN orgs o ON o.id = u.org_id \
          WHERE (instr(lower(u.name), ?1) OR instr(lower(u.email), ?1) \
-                OR instr(lower(o.name), ?1)) \
-           AND (?2 IS NULL OR u.org_id IN (SELECT value FROM json_each(?2))) \
-           AND (?3 IS NULL OR u.name > ?3 OR (u.name = ?3 AND u.id > ?4)) \
-         ORDER BY u.name, u.id LIMIT {ROW_CAP}"
+                OR instr(lower(o.name), ?1))"
     );
+    if let Some(orgs) = orgs {
+        if orgs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; orgs.len()].join(", ");
+        sql.push_str(&format!(" AND u.org_id IN ({marks})"));
+        args.extend(orgs.iter().map(|&id| Value::Integer(id)));
+    }
+    if let Some(c) = after {
+        sql.push_str(" AND (u.name > ? OR (u.name = ? AND u.id > ?))");
+        args.extend([
+            Value::Text(c.name.clone()),
+            Value::Text(c.name.clone()),
+            Value::Integer(c.id),
+        ]);
+    }
+    sql.push_str(&format!(" ORDER BY u.name, u.id LIMIT {ROW_CAP}"));
     let mut st = conn.prepare_cached(&sql)?;
-    first_rows(
-        &mut st,
-        params![needle, org_filter, after_name, after_id],
-        limit,
-        account_from_row,
-    )
+    first_rows(&mut st, params_from_iter(args), limit, account_from_row)
 }
 
 /// The role of the account behind login token `token_id` as it stands now,

@@ -1,21 +1,22 @@
 //! The audit trail: append-only rows chained by hash.
 //!
 //! hash(row) = hex(sha256(hash(previous row) ‖ canonical(row))), where the
-//! first row's predecessor hash is 64 zeros and canonical(row) is the JSON
-//! array `[id, at, kind, actor_id, subject_id, session_id, method, path,
-//! status, detail]`. Changing, inserting or deleting any row breaks the chain
-//! from that row on; /api/audit/verify recomputes it.
+//! first row's predecessor hash is [`GENESIS`] (64 zeros) and canonical(row)
+//! is `serde_json::to_vec` of the tuple
+//! `(id, at, kind, actor_id, subject_id, session_id, method, path, status,
+//! detail)`: a JSON array of those ten columns in that order, integers as
+//! JSON numbers, texts as JSON strings (serde_json's escaping), NULL as
+//! `null`, no whitespace. A verifier rebuilds it from the row's columns.
+//! Changing, inserting or deleting any row breaks the chain from that row
+//! on; /api/audit/verify recomputes it.
 
-use std::cell::RefCell;
-
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use viewas_api::{AuditEvent, VerifyResult};
 
 use super::rows::{first_rows, ROW_CAP};
-use super::DbResult;
+use super::{DbError, DbResult};
 use crate::clock::rfc3339;
-use crate::json::JsonOut;
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -34,177 +35,59 @@ pub struct NewEvent<'a> {
     pub detail: Option<&'a str>,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn canonical(
-    id: i64,
-    at: i64,
-    kind: &str,
-    actor_id: Option<i64>,
-    subject_id: Option<i64>,
-    session_id: Option<i64>,
-    method: Option<&str>,
-    path: Option<&str>,
-    status: Option<i64>,
-    detail: Option<&str>,
-) -> Vec<u8> {
-    // The bytes serde_json's `json!([...]).to_string()` wrote, which every
-    // stored hash was computed over (a test compares the two): JsonOut
-    // escapes as serde_json does, so equal rows encode equally and no field
-    // can forge a separator. Written directly, it skips a `Value` tree.
-    fn int(out: &mut JsonOut, n: Option<i64>) {
-        match n {
-            Some(n) => out.int(n),
-            None => out.null(),
-        }
-    }
-    fn text(out: &mut JsonOut, s: Option<&str>) {
-        match s {
-            Some(s) => out.str(s),
-            None => out.null(),
-        }
-    }
-    let texts = kind.len()
-        + [method, path, detail]
-            .iter()
-            .flatten()
-            .map(|s| s.len())
-            .sum::<usize>();
-    let mut out = JsonOut::with_capacity(texts + 128);
-    out.raw("[");
-    out.int(id);
-    out.raw(",");
-    out.int(at);
-    out.raw(",");
-    out.str(kind);
-    out.raw(",");
-    int(&mut out, actor_id);
-    out.raw(",");
-    int(&mut out, subject_id);
-    out.raw(",");
-    int(&mut out, session_id);
-    out.raw(",");
-    text(&mut out, method);
-    out.raw(",");
-    text(&mut out, path);
-    out.raw(",");
-    int(&mut out, status);
-    out.raw(",");
-    text(&mut out, detail);
-    out.raw("]");
-    out.into_bytes()
-}
+/// The hashed form of a row: its columns in the order of the module's
+/// documentation (everything but the hash itself).
+type Canonical<'a> = (
+    i64,
+    i64,
+    &'a str,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<i64>,
+    Option<&'a str>,
+);
 
-fn chain(prev: &str, canonical: &[u8]) -> String {
+fn chain(prev: &str, row: &Canonical<'_>) -> DbResult<String> {
+    let bytes = serde_json::to_vec(row)
+        .map_err(|e| DbError::Other(format!("cannot encode an audit row: {e}")))?;
     let mut h = Sha256::new();
     h.update(prev.as_bytes());
-    h.update(canonical);
-    hex::encode(h.finalize())
+    h.update(&bytes);
+    Ok(hex::encode(h.finalize()))
 }
 
-/// What [`append`] knows of the chain's last row on this thread.
-enum Head {
-    /// Not kept here: every append reads the last row.
-    Off,
-    /// Kept, but to be read from the database first.
-    Unknown,
-    /// (id, hash) of the last row, as this thread's last append left it.
-    Known(i64, String),
-}
-
-thread_local! {
-    /// The writer thread's chain head (see [`keep_head_on_this_thread`]).
-    static HEAD: RefCell<Head> = const { RefCell::new(Head::Off) };
-}
-
-/// Makes [`append`] on this thread remember the last row it wrote instead
-/// of reading it back for the next one (the query was a tenth of the
-/// writer's work per view). Only for the writer thread: it owns the one
-/// connection that writes, inside `BEGIN IMMEDIATE`, so no other append can
-/// come between two of its own; the writer calls [`forget_head`] whenever
-/// it rolls anything back.
-pub(crate) fn keep_head_on_this_thread() {
-    HEAD.with(|h| *h.borrow_mut() = Head::Unknown);
-}
-
-/// After a rollback (of a job's savepoint or of a batch): rows this thread
-/// appended may be gone, so the next append reads the last row again.
-pub(crate) fn forget_head() {
-    HEAD.with(|h| {
-        let mut h = h.borrow_mut();
-        if !matches!(*h, Head::Off) {
-            *h = Head::Unknown;
-        }
-    });
-}
-
-fn cached_head() -> Option<(i64, String)> {
-    HEAD.with(|h| match &*h.borrow() {
-        Head::Known(id, hash) => Some((*id, hash.clone())),
-        _ => None,
-    })
-}
-
-fn remember_head(id: i64, hash: &str) {
-    HEAD.with(|h| {
-        let mut h = h.borrow_mut();
-        if !matches!(*h, Head::Off) {
-            *h = Head::Known(id, hash.to_string());
-        }
-    });
-}
-
-fn read_head(conn: &Connection) -> DbResult<(i64, String)> {
-    let last: Option<(i64, String)> = conn
-        .prepare_cached("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    Ok(last.unwrap_or_else(|| (0, GENESIS.to_string())))
-}
-
-/// Appends one event; must run on the writer (inside its transaction), which
-/// is what makes "read the last hash, insert the next" safe.
-pub fn append(conn: &Connection, e: &NewEvent<'_>) -> DbResult<i64> {
-    let cached = cached_head();
-    let from_cache = cached.is_some();
-    let (last, prev) = match cached {
-        Some(head) => head,
-        None => read_head(conn)?,
-    };
-    match insert(conn, e, last + 1, &prev) {
-        // A row appended behind the server's back (the sqlite3 shell, between
-        // two of the writer's transactions) took the remembered head's next
-        // id: chain from the real last row instead.
-        Err(rusqlite::Error::SqliteFailure(f, _))
-            if from_cache && f.code == ErrorCode::ConstraintViolation =>
-        {
-            forget_head();
-            let (last, prev) = read_head(conn)?;
-            Ok(insert(conn, e, last + 1, &prev)?)
-        }
-        Err(err) => {
-            forget_head();
-            Err(err.into())
-        }
-        Ok(id) => Ok(id),
+impl NewEvent<'_> {
+    fn canonical(&self, id: i64) -> Canonical<'_> {
+        (
+            id,
+            self.at,
+            self.kind,
+            self.actor_id,
+            self.subject_id,
+            self.session_id,
+            self.method,
+            self.path,
+            self.status,
+            self.detail,
+        )
     }
 }
 
-fn insert(conn: &Connection, e: &NewEvent<'_>, id: i64, prev: &str) -> rusqlite::Result<i64> {
-    let hash = chain(
-        prev,
-        &canonical(
-            id,
-            e.at,
-            e.kind,
-            e.actor_id,
-            e.subject_id,
-            e.session_id,
-            e.method,
-            e.path,
-            e.status,
-            e.detail,
-        ),
-    );
+/// Appends one event. Must run on the writer, inside its transaction: that
+/// transaction holds the database's write lock (`BEGIN IMMEDIATE`) from
+/// reading the last row to inserting the next, so no other append can come
+/// between them, in this process or another.
+pub fn append(conn: &Connection, e: &NewEvent<'_>) -> DbResult<i64> {
+    let (last, prev) = conn
+        .prepare_cached("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .optional()?
+        .unwrap_or_else(|| (0, GENESIS.to_string()));
+    let id = last + 1;
+    let hash = chain(&prev, &e.canonical(id))?;
     conn.prepare_cached(
         "INSERT INTO audit_events (id, at, kind, actor_id, subject_id, session_id, method, path, \
          status, detail, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -222,7 +105,6 @@ fn insert(conn: &Connection, e: &NewEvent<'_>, id: i64, prev: &str) -> rusqlite:
         e.detail,
         hash
     ])?;
-    remember_head(id, &hash);
     Ok(id)
 }
 
@@ -260,8 +142,8 @@ fn raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
 }
 
 impl Raw {
-    fn canonical(&self) -> Vec<u8> {
-        canonical(
+    fn canonical(&self) -> Canonical<'_> {
+        (
             self.id,
             self.at,
             &self.kind,
@@ -302,7 +184,7 @@ pub fn verify(conn: &Connection) -> DbResult<VerifyResult> {
     while let Some(row) = rows.next()? {
         let r = raw(row)?;
         events += 1;
-        if first_bad.is_none() && chain(&prev, &r.canonical()) != r.hash {
+        if first_bad.is_none() && chain(&prev, &r.canonical())? != r.hash {
             first_bad = Some(r.id);
         }
         prev = r.hash;
@@ -314,13 +196,12 @@ pub fn verify(conn: &Connection) -> DbResult<VerifyResult> {
     })
 }
 
-/// Session `?1`'s events after id `?2`, in order.
+/// Session `?1`'s events after id `?2`, in order (the `audit_session`
+/// index).
 fn session_events_sql() -> String {
     format!(
-        "SELECT {COLS} FROM audit_events WHERE id BETWEEN \
-         (SELECT max(first_event_id, ?2 + 1) FROM impersonation_sessions WHERE id = ?1) \
-         AND (SELECT last_event_id FROM impersonation_sessions WHERE id = ?1) \
-         AND session_id = ?1 ORDER BY id LIMIT {ROW_CAP}"
+        "SELECT {COLS} FROM audit_events WHERE session_id = ?1 AND id > ?2 \
+         ORDER BY id LIMIT {ROW_CAP}"
     )
 }
 
@@ -332,9 +213,6 @@ pub fn events(
     limit: i64,
 ) -> DbResult<Vec<AuditEvent>> {
     let out = match session_id {
-        // A session's events lie between its first and its last (migration
-        // 0008 keeps both on its row): one range of the trail's b-tree,
-        // however long the trail is before and after it.
         Some(session_id) => {
             let mut st = conn.prepare_cached(&session_events_sql())?;
             first_rows(&mut st, params![session_id, after_id], limit, raw)?
@@ -353,37 +231,31 @@ pub fn events(
 mod tests {
     use super::*;
 
-    /// The encoding every stored hash was computed over before JsonOut.
-    #[allow(clippy::too_many_arguments)]
-    fn serde_canonical(
-        id: i64,
-        at: i64,
-        kind: &str,
-        actor_id: Option<i64>,
-        subject_id: Option<i64>,
-        session_id: Option<i64>,
-        method: Option<&str>,
-        path: Option<&str>,
-        status: Option<i64>,
-        detail: Option<&str>,
-    ) -> String {
-        serde_json::json!([
-            id, at, kind, actor_id, subject_id, session_id, method, path, status, detail
+    /// A verifier's recomputation of one row's hash, from the documented
+    /// form: the JSON array of the ten columns, after the previous hash.
+    fn verifier_hash(prev: &str, e: &AuditEvent, at: i64) -> String {
+        let canonical = serde_json::json!([
+            e.id,
+            at,
+            e.kind,
+            e.actor_id,
+            e.subject_id,
+            e.session_id,
+            e.method,
+            e.path,
+            e.status,
+            e.detail
         ])
-        .to_string()
+        .to_string();
+        let mut h = Sha256::new();
+        h.update(prev.as_bytes());
+        h.update(canonical.as_bytes());
+        hex::encode(h.finalize())
     }
 
-    fn both(s: &str, n: Option<i64>) -> (String, String) {
-        let text = Some(s).filter(|_| n.is_some());
-        let ours = canonical(-1, i64::MAX, s, n, None, n, text, Some(s), n, text);
-        let theirs = serde_canonical(-1, i64::MAX, s, n, None, n, text, Some(s), n, text);
-        (String::from_utf8(ours).unwrap(), theirs)
-    }
-
-    #[test]
-    fn canonical_is_the_serde_encoding_for_hostile_strings() {
+    fn hostile() -> Vec<String> {
         let controls: String = (0u8..0x20).map(char::from).chain(['\u{7f}']).collect();
-        for s in [
+        [
             "",
             "view",
             "\",\"forged\":\"",
@@ -391,20 +263,51 @@ mod tests {
             &controls,
             "\u{202e}bidi\u{202c} \u{2028}\u{2029} 🙂 ü 中文",
             "</script>",
-        ] {
-            for n in [None, Some(0), Some(i64::MIN)] {
-                let (ours, theirs) = both(s, n);
-                assert_eq!(ours, theirs, "{s:?} {n:?}");
-            }
-        }
+        ]
+        .map(String::from)
+        .to_vec()
     }
 
-    proptest::proptest! {
-        #[test]
-        fn canonical_is_the_serde_encoding(s in "\\PC*|[\\x00-\\x7f]*", n in proptest::option::of(proptest::num::i64::ANY)) {
-            let (ours, theirs) = both(&s, n);
-            proptest::prop_assert_eq!(ours, theirs);
+    /// The stored hashes are the documented ones, whatever the texts hold.
+    #[test]
+    fn hashes_follow_the_documented_canonical_form() {
+        let conn = Connection::open_in_memory().unwrap();
+        crate::store::migrate::migrate(&conn).unwrap();
+        let texts = hostile();
+        for (i, s) in texts.iter().enumerate() {
+            let n = [None, Some(0), Some(i64::MIN)][i % 3];
+            let text = Some(s.as_str()).filter(|_| n.is_some());
+            append(
+                &conn,
+                &NewEvent {
+                    at: i64::MAX - i as i64,
+                    kind: s,
+                    actor_id: n,
+                    subject_id: None,
+                    session_id: n,
+                    method: text,
+                    path: Some(s),
+                    status: n,
+                    detail: text,
+                },
+            )
+            .unwrap();
         }
+        let rows = events(&conn, None, 0, 100).unwrap();
+        assert_eq!(rows.len(), texts.len());
+        let ats: Vec<i64> = conn
+            .prepare("SELECT at FROM audit_events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut prev = GENESIS.to_string();
+        for (e, at) in rows.iter().zip(ats) {
+            assert_eq!(verifier_hash(&prev, e, at), e.hash, "row {}", e.id);
+            prev = e.hash.clone();
+        }
+        assert!(verify(&conn).unwrap().ok);
     }
 
     fn event(at: i64) -> NewEvent<'static> {
@@ -492,7 +395,7 @@ mod tests {
         let all = events(&conn, None, 0, 1000).unwrap();
         assert_eq!(all.len(), 42);
         assert!(all.windows(2).all(|w| w[0].id < w[1].id));
-        // And it is one range of the trail, bounded on both sides.
+        // And it is one range of the session's index.
         let plan: Vec<String> = conn
             .prepare(&format!("EXPLAIN QUERY PLAN {}", session_events_sql()))
             .unwrap()
@@ -501,28 +404,26 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert!(
-            plan[0].contains("SEARCH audit_events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"),
+            plan.len() == 1
+                && plan[0].contains("USING INDEX audit_session (session_id=? AND id>?)"),
             "{plan:?}"
         );
     }
 
-    /// With the head kept on this thread, the chain stays whole across a
-    /// rolled-back append (forgotten) and a row appended by another
-    /// connection behind its back.
+    /// Each append reads the chain's last row in its own transaction, so
+    /// appends from two connections (two instances, or the sqlite3 shell)
+    /// and a rolled-back append all leave the chain whole.
     #[test]
-    fn a_kept_head_never_breaks_the_chain() {
+    fn appends_from_two_connections_and_a_rollback_keep_the_chain() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.db");
         let conn = Connection::open(&path).unwrap();
         crate::store::migrate::migrate(&conn).unwrap();
-        keep_head_on_this_thread();
         append(&conn, &event(1)).unwrap();
         conn.execute_batch("SAVEPOINT job").unwrap();
         append(&conn, &event(2)).unwrap();
         conn.execute_batch("ROLLBACK TO job; RELEASE job").unwrap();
-        forget_head();
         assert_eq!(append(&conn, &event(3)).unwrap(), 2);
-        // Another connection appends (reading the real last row).
         let other = Connection::open(&path).unwrap();
         let shell = std::thread::spawn(move || append(&other, &event(4)).unwrap());
         assert_eq!(shell.join().unwrap(), 3);
@@ -530,5 +431,12 @@ mod tests {
         let v = verify(&conn).unwrap();
         assert!(v.ok, "{:?}", v.first_bad);
         assert_eq!(v.events, 4);
+        // A changed row is caught.
+        conn.execute_batch(
+            "DROP TRIGGER audit_events_no_update;
+             UPDATE audit_events SET detail = 'edited' WHERE id = 3;",
+        )
+        .unwrap();
+        assert_eq!(verify(&conn).unwrap().first_bad, Some(3));
     }
 }

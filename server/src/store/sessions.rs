@@ -160,8 +160,6 @@ pub fn end(
          WHERE id = ?1 AND ended_at IS NULL",
     )?
     .execute(params![id, ended_at, reason.as_str()])?;
-    // Whatever job this is, its commit must invalidate the token cache.
-    super::writer::note_auth_change();
     let detail = serde_json::json!({
         "end_reason": reason.as_str(),
         "ended_at": rfc3339(ended_at),
