@@ -5,7 +5,7 @@
 //! sha256 with a constant-time comparison. The database holds no usable
 //! token, and a timing side channel on the lookup reveals only the selector.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -74,26 +74,86 @@ fn hasher(cost: HashCost) -> Argon2<'static> {
 /// deterministic ones so the demo database is the same every time).
 pub fn hash_password(password: &str, salt: &[u8; 16], cost: HashCost) -> Result<String, String> {
     let salt = SaltString::encode_b64(salt).map_err(|e| e.to_string())?;
-    hasher(cost)
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+    let argon = hasher(cost);
+    let mut salt_buf = [0u8; 64];
+    let salt_bytes = salt
+        .as_salt()
+        .decode_b64(&mut salt_buf)
+        .map_err(|e| e.to_string())?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    if !argon_into(&argon, password.as_bytes(), salt_bytes, &mut out) {
+        return Err("argon2 failed".into());
+    }
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: argon2::password_hash::ParamsString::try_from(argon.params())
+            .map_err(|e| e.to_string())?,
+        salt: Some(salt.as_salt()),
+        hash: Some(argon2::password_hash::Output::new(&out).map_err(|e| e.to_string())?),
+    };
+    Ok(phc.to_string())
 }
 
 /// Whether `password` matches the PHC string `phc`, with the algorithm and
 /// parameters stored in it; a garbled hash matches nothing.
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let Some(expected) = parsed.hash else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let Some(salt) = parsed.salt else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let argon = Argon2::new(algorithm, version, params);
+    let mut out = vec![0u8; expected.len()];
+    argon_into(&argon, password.as_bytes(), salt, &mut out)
+        && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
+}
+
+thread_local! {
+    // argon2's working memory (19 MiB at the default cost), reused per
+    // thread: with argon2's plain API and the system allocator the server
+    // was at 341 MB RSS after 50 sign-ins, 70 MB with this (measured).
+    static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `argon` into `out` on this thread's reusable memory.
+fn argon_into(argon: &Argon2<'_>, password: &[u8], salt: &[u8], out: &mut [u8]) -> bool {
+    let blocks = argon.params().block_count();
+    BLOCKS.with(|cell| {
+        let Ok(mut memory) = cell.try_borrow_mut() else {
+            return false;
+        };
+        if memory.len() < blocks {
+            memory.resize(blocks, argon2::Block::new());
+        }
+        argon
+            .hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
             .is_ok()
     })
 }
 
-/// Threads that run argon2 for sign-ins. Each verification works in 19 MiB;
-/// two fixed threads bound what a storm of sign-ins costs in memory and CPU
-/// (each thread's allocator keeps at most one such block) and leave tokio's
-/// blocking pool to the database.
+/// Threads that run argon2 for sign-ins. Two fixed threads, each with its
+/// own reused working memory, bound what a storm of sign-ins costs in
+/// memory and CPU, and leave tokio's blocking pool to the database.
 const HASH_THREADS: usize = 2;
 
 type HashJob = Box<dyn FnOnce() + Send>;
