@@ -1,5 +1,5 @@
-//! The HTTP surface: one `router()` per resource merged here, the view
-//! enforcement layer, security headers, and the SPA's static files.
+//! The HTTP surface: the routes of the one route table (`routes.rs`), the
+//! view enforcement layer, security headers, and the SPA's static files.
 
 pub mod admin;
 pub mod audit;
