@@ -217,6 +217,24 @@ pub struct StartedImpersonation {
     pub token: String,
 }
 
+/// `200` answer of `POST /api/impersonations/{id}/export`: the support
+/// record of a session, with its notes and its audit events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionExport {
+    pub session: Session,
+    pub events: Vec<AuditEvent>,
+}
+
+/// `200` answer of `POST /api/admin/users/{id}/disable`, `…/enable` and
+/// `…/role`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminChange {
+    pub user: User,
+    pub disabled: bool,
+    /// Sessions this change ended (end reason `revocation`).
+    pub sessions_ended: Vec<Id>,
+}
+
 /// `200` answer of the public `GET /api/config`: what the SPA must know
 /// before anyone signs in.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

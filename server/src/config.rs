@@ -98,44 +98,24 @@ impl Config {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Secs(pub i64);
 
-/// Parses `30m`, `20s`, `1h`, `1h30m`, `90s`; a bare number means minutes.
+/// Parses a humantime duration (`30m`, `20s`, `1h`, `1h 30m`, `90s`) in
+/// whole seconds; a bare number means minutes, as the README has always said.
 pub fn parse_duration(s: &str) -> Result<Secs, String> {
     let s = s.trim();
-    if s.is_empty() {
-        return Err("empty duration".into());
-    }
     if let Ok(minutes) = s.parse::<i64>() {
         return minutes
             .checked_mul(60)
             .map(Secs)
             .ok_or_else(|| format!("duration {s:?} is too large"));
     }
-    let mut total: i64 = 0;
-    let mut digits = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit = match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return Err(format!("bad duration {s:?}: use e.g. 30m, 20s or 1h")),
-        };
-        let n: i64 = digits
-            .parse()
-            .map_err(|_| format!("bad duration {s:?}: a number must come before '{c}'"))?;
-        digits.clear();
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("duration {s:?} is too large"))?;
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("bad duration {s:?} ({e}): use e.g. 30m, 20s or 1h"))?;
+    if d.subsec_nanos() != 0 {
+        return Err(format!("duration {s:?} must be whole seconds"));
     }
-    if !digits.is_empty() {
-        return Err(format!("bad duration {s:?}: missing unit (h, m or s)"));
-    }
-    Ok(Secs(total))
+    i64::try_from(d.as_secs())
+        .map(Secs)
+        .map_err(|_| format!("duration {s:?} is too large"))
 }
 
 fn parse_positive_duration(s: &str) -> Result<Secs, String> {
@@ -225,9 +205,12 @@ mod tests {
         assert_eq!(parse_duration("1h"), Ok(Secs(3600)));
         assert_eq!(parse_duration("1h30m"), Ok(Secs(5400)));
         assert_eq!(parse_duration("10"), Ok(Secs(600)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Secs(5400)));
+        assert!(parse_duration("").is_err());
         assert!(parse_duration("10x").is_err());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("5m3").is_err());
+        assert!(parse_duration("1500ms").is_err());
     }
 
     #[test]

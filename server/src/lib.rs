@@ -8,7 +8,6 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod http;
-pub mod json;
 pub mod rules;
 pub mod seed;
 pub mod store;

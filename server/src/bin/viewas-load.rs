@@ -13,19 +13,27 @@
 //!   logged 2xx has its audit row, no session is active past its end and no
 //!   view was answered 2xx after its session's end.
 //!
-//! Blocking std I/O and threads: this is a test tool, not the server.
+//! A blocking client (reqwest) on plain threads: this is a test tool, not
+//! the server.
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::io::{BufRead, BufReader, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
-use serde_json::{json, Value};
+use reqwest::blocking::{Client, RequestBuilder};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use viewas_api::{
+    LoginRequest, LoginResponse, Page, ReasonCategory, StartImpersonation, StartedImpersonation,
+    UserSearchItem, VerifyResult,
+};
+use viewas_server::http::error::ErrorResponse;
 
 #[derive(Parser)]
 #[command(
@@ -98,145 +106,129 @@ fn main() -> ExitCode {
     }
 }
 
-// ------------------------------------------------------------ a tiny client
+// ------------------------------------------------------------ the client
+
+/// The server's API over one pooled HTTP client (shared by the workers).
+#[derive(Clone)]
+struct Api {
+    client: Client,
+    base: String,
+}
 
 struct Answer {
     status: u16,
-    body: Value,
+    body: Vec<u8>,
 }
 
-fn addr_of(url: &str) -> Result<SocketAddr, String> {
-    let hostport = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("{url}: only http:// URLs"))?
-        .trim_end_matches('/');
-    hostport
-        .to_socket_addrs()
-        .map_err(|e| format!("{hostport}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{hostport}: no address"))
-}
-
-/// One request on a fresh connection (`Connection: close`).
-fn call(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> Result<Answer, String> {
-    let mut s =
-        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|e| e.to_string())?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(|e| e.to_string())?;
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(t) = token {
-        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+impl Answer {
+    fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
     }
-    if !body.is_empty() {
-        req.push_str("Content-Type: application/json\r\n");
+
+    /// The body as `T`, or an error naming `what` with the answer.
+    fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, String> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let text = String::from_utf8_lossy(&self.body);
+            format!("{what}: {} {text} ({e})", self.status)
+        })
     }
-    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| "truncated answer".to_string())?;
-    let status: u16 = head
-        .get(9..12)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad status line: {head}"))?;
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let payload = if chunked {
-        dechunk(rest)?
-    } else {
-        rest.to_string()
-    };
-    Ok(Answer {
-        status,
-        body: serde_json::from_str(&payload).unwrap_or(Value::Null),
-    })
 }
 
-fn dechunk(mut s: &str) -> Result<String, String> {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).map_err(|_| "bad chunk size")?;
-        if n == 0 {
-            break;
+impl Api {
+    fn new(url: &str) -> Result<Api, String> {
+        let client = Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Api {
+            client,
+            base: url.trim_end_matches('/').to_string(),
+        })
+    }
+
+    fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let req = self.client.request(method, format!("{}{path}", self.base));
+        match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
         }
-        out.push_str(rest.get(..n).ok_or("truncated chunk")?);
-        s = rest.get(n + 2..).ok_or("truncated chunk")?;
     }
-    Ok(out)
-}
 
-fn login(addr: SocketAddr, email: &str) -> Result<String, String> {
-    let a = call(
-        addr,
-        "POST",
-        "/api/auth/login",
-        None,
-        Some(&json!({"email": email, "password": PASSWORD})),
-    )?;
-    a.body["token"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| format!("login {email}: {} {}", a.status, a.body))
-}
+    fn send(req: RequestBuilder) -> Result<Answer, String> {
+        let res = req.send().map_err(|e| e.to_string())?;
+        let status = res.status().as_u16();
+        let body = res.bytes().map_err(|e| e.to_string())?.to_vec();
+        Ok(Answer { status, body })
+    }
 
-fn user_id(addr: SocketAddr, token: &str, email: &str) -> Result<i64, String> {
-    let a = call(
-        addr,
-        "GET",
-        &format!("/api/users?q={email}"),
-        Some(token),
-        None,
-    )?;
-    a.body["items"]
-        .as_array()
-        .and_then(|items| items.iter().find(|i| i["email"] == email))
-        .and_then(|i| i["id"].as_i64())
-        .ok_or_else(|| format!("no user {email}: {} {}", a.status, a.body))
-}
+    fn get(&self, path: &str, token: &str) -> Result<Answer, String> {
+        Api::send(self.request(Method::GET, path, Some(token)))
+    }
 
-/// Starts a session as `login_token` on `target`, ending a leftover one of
-/// the same impersonator first. Returns (session id, impersonation token).
-fn start(addr: SocketAddr, login_token: &str, target: i64) -> Result<(i64, String), String> {
-    let body = json!({"user_id": target, "reason_category": "diagnose_issue", "reason": REASON});
-    for _ in 0..2 {
-        let a = call(
-            addr,
-            "POST",
-            "/api/impersonations",
-            Some(login_token),
-            Some(&body),
-        )?;
-        if a.status == 201 {
-            let id = a.body["session"]["id"].as_i64().ok_or("no session id")?;
-            let tok = a.body["token"].as_str().ok_or("no token")?.to_string();
-            return Ok((id, tok));
-        }
-        let active = a.body["active_session_id"].as_i64();
-        match (a.status, active) {
-            (409, Some(old)) => {
-                call(
-                    addr,
-                    "POST",
-                    &format!("/api/impersonations/{old}/end"),
-                    Some(login_token),
-                    None,
-                )?;
+    fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &impl Serialize,
+    ) -> Result<Answer, String> {
+        Api::send(self.request(Method::POST, path, token).json(body))
+    }
+
+    fn login(&self, email: &str) -> Result<String, String> {
+        let body = LoginRequest {
+            email: email.to_string(),
+            password: PASSWORD.to_string(),
+        };
+        let a = self.post("/api/auth/login", None, &body)?;
+        Ok(a.json::<LoginResponse>(&format!("login {email}"))?.token)
+    }
+
+    fn user_id(&self, token: &str, email: &str) -> Result<i64, String> {
+        let req = self
+            .request(Method::GET, "/api/users", Some(token))
+            .query(&[("q", email)]);
+        let a = Api::send(req)?;
+        let page: Page<UserSearchItem> = a.json(&format!("search {email}"))?;
+        page.items
+            .iter()
+            .find(|i| i.user.email == email)
+            .map(|i| i.user.id)
+            .ok_or_else(|| format!("no user {email}"))
+    }
+
+    /// Starts a session as `login_token` on `target`, ending a leftover one
+    /// of the same impersonator first. Returns (session id, impersonation
+    /// token).
+    fn start(&self, login_token: &str, target: i64) -> Result<(i64, String), String> {
+        let body = StartImpersonation {
+            user_id: target,
+            reason_category: ReasonCategory::DiagnoseIssue,
+            reason: REASON.to_string(),
+            ticket: None,
+        };
+        for _ in 0..2 {
+            let a = self.post("/api/impersonations", Some(login_token), &body)?;
+            if a.status == 201 {
+                let started: StartedImpersonation = a.json("start")?;
+                return Ok((started.session.id, started.token));
             }
-            _ => return Err(format!("start: {} {}", a.status, a.body)),
+            let refused: ErrorResponse = a.json("start")?;
+            match (a.status, refused.active_session_id) {
+                (409, Some(old)) => {
+                    let path = format!("/api/impersonations/{old}/end");
+                    Api::send(self.request(Method::POST, &path, Some(login_token)))?;
+                }
+                _ => {
+                    return Err(format!(
+                        "start: {} {}",
+                        a.status, refused.error.error.message
+                    ))
+                }
+            }
         }
+        Err("start: still refused after ending the old session".into())
     }
-    Err("start: still refused after ending the old session".into())
 }
 
 fn unix_ms() -> u128 {
@@ -249,16 +241,15 @@ fn unix_ms() -> u128 {
 // ------------------------------------------------------------ tokens
 
 fn tokens(url: &str, count: usize, target: &str) -> Result<(), String> {
-    let addr = addr_of(url)?;
-    let admin = login(addr, "admin@duvo.example")?;
-    let target = user_id(addr, &admin, target)?;
+    let api = Api::new(url)?;
+    let admin = api.login("admin@duvo.example")?;
+    let target = api.user_id(&admin, target)?;
     let next = Arc::new(AtomicU64::new(1));
     let found = Arc::new(Mutex::new(Vec::new()));
     // A few at once: sign-in hashes the password (argon2), which is the slow part.
     let workers: Vec<_> = (0..4)
         .map(|_| {
-            let next = next.clone();
-            let found = found.clone();
+            let (api, next, found) = (api.clone(), next.clone(), found.clone());
             std::thread::spawn(move || -> Result<(), String> {
                 loop {
                     let n = next.fetch_add(1, Ordering::Relaxed) as usize;
@@ -266,8 +257,8 @@ fn tokens(url: &str, count: usize, target: &str) -> Result<(), String> {
                         return Ok(());
                     }
                     let email = format!("support{n:02}@duvo.example");
-                    let t = login(addr, &email)?;
-                    let (_, imp) = start(addr, &t, target)?;
+                    let t = api.login(&email)?;
+                    let (_, imp) = api.start(&t, target)?;
                     if let Ok(mut v) = found.lock() {
                         v.push((n, imp));
                     }
@@ -305,7 +296,7 @@ fn soak(
     workers: usize,
     stop_file: Option<std::path::PathBuf>,
 ) -> Result<(), String> {
-    let addr = addr_of(url)?;
+    let api = Api::new(url)?;
     let file = OpenOptions::new()
         .create(true)
         .append(true)
@@ -317,8 +308,9 @@ fn soak(
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let target = loop {
         // The server may be restarting when we begin.
-        match login(addr, "admin@duvo.example")
-            .and_then(|t| user_id(addr, &t, "alice@acme.example"))
+        match api
+            .login("admin@duvo.example")
+            .and_then(|t| api.user_id(&t, "alice@acme.example"))
         {
             Ok(id) => break id,
             Err(e) if Instant::now() < deadline => {
@@ -330,7 +322,8 @@ fn soak(
     };
     let handles: Vec<_> = (0..workers)
         .map(|w| {
-            let (file, counts, stop) = (file.clone(), counts.clone(), stop.clone());
+            let (api, file, counts, stop) =
+                (api.clone(), file.clone(), counts.clone(), stop.clone());
             let stop_file = stop_file.clone();
             std::thread::spawn(move || {
                 let email = format!("support{:02}@duvo.example", w + 1);
@@ -348,7 +341,7 @@ fn soak(
                         break;
                     }
                     let Some((sid, tok)) = session.clone() else {
-                        match login(addr, &email).and_then(|t| start(addr, &t, target)) {
+                        match api.login(&email).and_then(|t| api.start(&t, target)) {
                             Ok(s) => {
                                 counts.sessions.fetch_add(1, Ordering::Relaxed);
                                 session = Some(s);
@@ -362,8 +355,8 @@ fn soak(
                     let sep = if base.contains('?') { '&' } else { '?' };
                     let path = format!("{base}{sep}soak={w}-{seq}-{}", unix_ms());
                     counts.tried.fetch_add(1, Ordering::Relaxed);
-                    match call(addr, "GET", &path, Some(&tok), None) {
-                        Ok(a) if (200..300).contains(&a.status) => {
+                    match api.get(&path, &tok) {
+                        Ok(a) if a.ok() => {
                             counts.ok.fetch_add(1, Ordering::Relaxed);
                             let line = format!("{} {sid} {} {path}\n", unix_ms(), a.status);
                             if let Ok(mut f) = file.lock() {
@@ -406,16 +399,16 @@ fn soak(
 // ------------------------------------------------------------ check
 
 fn check(url: &str, db: &std::path::Path, log: &std::path::Path) -> Result<(), String> {
-    let addr = addr_of(url)?;
+    let api = Api::new(url)?;
     let mut failures = Vec::new();
 
-    let admin = login(addr, "admin@duvo.example")?;
-    let v = call(addr, "GET", "/api/audit/verify", Some(&admin), None)?;
-    let events = v.body["events"].as_i64().unwrap_or(0);
-    if v.status != 200 || v.body["ok"] != true {
+    let admin = api.login("admin@duvo.example")?;
+    let verified: VerifyResult = api.get("/api/audit/verify", &admin)?.json("verify")?;
+    let events = verified.events;
+    if !verified.ok {
         failures.push(format!(
-            "audit chain does not verify: {} {}",
-            v.status, v.body
+            "audit chain does not verify: first bad row {:?}",
+            verified.first_bad
         ));
     }
 
@@ -542,7 +535,7 @@ fn check(url: &str, db: &std::path::Path, log: &std::path::Path) -> Result<(), S
         "soak-check: chain of {events} audit events verifies: {}; {rows_checked} logged 2xx answers \
          checked against their audit rows ({} sessions), {missing} missing; {sessions} sessions, \
          {overdue} active past their end, {late_views} views after an end",
-        v.body["ok"] == true,
+        verified.ok,
         by_session.len()
     );
     if failures.is_empty() {

@@ -3,10 +3,8 @@
 //! is in (as impersonator or target) and is itself audited.
 
 use axum::extract::{Path, State};
-use axum::routing::post;
-use axum::Router;
 use serde::{Deserialize, Serialize};
-use viewas_api::{Role, User};
+use viewas_api::{AdminChange, Role};
 
 use super::error::{parse_id, Json};
 use super::extractor::Admin;
@@ -16,21 +14,6 @@ use crate::store::audit::{self, NewEvent};
 use crate::store::rows::{account_by_id, role_str};
 use crate::store::sessions;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/users/{id}/disable", post(disable))
-        .route("/api/admin/users/{id}/enable", post(enable))
-        .route("/api/admin/users/{id}/role", post(set_role))
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct AdminChange {
-    pub user: User,
-    pub disabled: bool,
-    /// Sessions this change ended (end_reason `revocation`).
-    pub sessions_ended: Vec<i64>,
-}
-
 #[derive(Debug, Clone, Copy)]
 enum Change {
     Disable,
@@ -38,12 +21,19 @@ enum Change {
     Role(Role),
 }
 
+/// The `detail` of the change's `revocation` audit row.
+#[derive(Serialize)]
+struct RevocationDetail<'a> {
+    action: &'a str,
+    sessions_ended: &'a [i64],
+}
+
 #[derive(Debug, Deserialize)]
-struct RoleBody {
+pub(super) struct RoleBody {
     role: Role,
 }
 
-async fn disable(
+pub(super) async fn disable(
     state: State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
@@ -51,7 +41,7 @@ async fn disable(
     apply(state, admin, &id, Change::Disable).await
 }
 
-async fn enable(
+pub(super) async fn enable(
     state: State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
@@ -59,7 +49,7 @@ async fn enable(
     apply(state, admin, &id, Change::Enable).await
 }
 
-async fn set_role(
+pub(super) async fn set_role(
     state: State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
@@ -105,8 +95,11 @@ async fn apply(
             // Enabling grants nothing a running session would lose, but the
             // rule is simple to state and check: every change ends them.
             let ended = sessions::revoke_for_user(c, id, now, actor)?;
-            let detail =
-                serde_json::json!({ "action": action, "sessions_ended": ended }).to_string();
+            let detail = serde_json::to_string(&RevocationDetail {
+                action: &action,
+                sessions_ended: &ended,
+            })
+            .map_err(|e| crate::store::DbError::Other(e.to_string()))?;
             audit::append(
                 c,
                 &NewEvent {

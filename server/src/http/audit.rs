@@ -1,8 +1,6 @@
 //! The audit pages: sessions, their events in order, and chain verification.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use viewas_api::{AuditEvent, EndReason, Page, Role, Session, VerifyResult};
 
@@ -13,15 +11,8 @@ use crate::clock::parse_time;
 use crate::store::rows::session_by_id;
 use crate::store::sessions::{self, SessionFilter};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/audit/sessions", get(list_sessions))
-        .route("/api/audit/events", get(list_events))
-        .route("/api/audit/verify", get(verify))
-}
-
 #[derive(Debug, Deserialize)]
-struct SessionsQuery {
+pub(super) struct SessionsQuery {
     impersonator: Option<String>,
     user: Option<String>,
     from: Option<String>,
@@ -47,7 +38,7 @@ fn time_param(name: &str, s: Option<&str>) -> Result<Option<i64>, AppError> {
 }
 
 /// Newest first. Admins see every session; partners only their own.
-async fn list_sessions(
+pub(super) async fn list_sessions(
     State(state): State<AppState>,
     Staff(me): Staff,
     Query(q): Query<SessionsQuery>,
@@ -117,7 +108,7 @@ async fn list_sessions(
 }
 
 #[derive(Debug, Deserialize)]
-struct EventsQuery {
+pub(super) struct EventsQuery {
     session_id: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
@@ -125,7 +116,7 @@ struct EventsQuery {
 
 /// Events in the order they happened. Partners must name one of their own
 /// sessions; admins may page through the whole trail.
-async fn list_events(
+pub(super) async fn list_events(
     State(state): State<AppState>,
     Staff(me): Staff,
     Query(q): Query<EventsQuery>,
@@ -176,7 +167,7 @@ async fn list_events(
     Ok(axum::Json(page))
 }
 
-async fn verify(
+pub(super) async fn verify(
     State(state): State<AppState>,
     Admin(_): Admin,
 ) -> Result<axum::Json<VerifyResult>, AppError> {

@@ -2,8 +2,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use viewas_api::{AccessHistoryItem, EndReason, LoginRequest, LoginResponse, User};
 
 use super::error::Json;
@@ -15,15 +13,7 @@ use crate::store::accounts::{self, TokenKind};
 use crate::store::rows::account_by_email;
 use crate::store::{sessions, throttle};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/auth/login", post(login))
-        .route("/api/auth/logout", post(logout))
-        .route("/api/me", get(me))
-        .route("/api/me/access-history", get(access_history))
-}
-
-async fn login(
+pub(super) async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     Json(body): Json<LoginRequest>,
@@ -99,7 +89,10 @@ async fn login(
 
 /// Revokes the token at once; an impersonation session the account still
 /// has open ends with it (exit), so signing out never leaves one running.
-async fn logout(State(state): State<AppState>, Signed(u): Signed) -> Result<StatusCode, AppError> {
+pub(super) async fn logout(
+    State(state): State<AppState>,
+    Signed(u): Signed,
+) -> Result<StatusCode, AppError> {
     let now = state.now();
     state
         .store
@@ -114,11 +107,11 @@ async fn logout(State(state): State<AppState>, Signed(u): Signed) -> Result<Stat
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(Signed(u): Signed) -> axum::Json<User> {
+pub(super) async fn me(Signed(u): Signed) -> axum::Json<User> {
     axum::Json(u.account.to_user())
 }
 
-async fn access_history(
+pub(super) async fn access_history(
     State(state): State<AppState>,
     Signed(u): Signed,
 ) -> Result<axum::Json<Vec<AccessHistoryItem>>, AppError> {

@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use viewas_api::{ApiError, ErrorCode};
 
 use crate::store::DbError;
@@ -118,23 +119,33 @@ impl AppError {
     }
 }
 
+/// The contract's error body; fields beside `error` are allowed by it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    #[serde(flatten)]
+    pub error: ApiError,
+    /// On 409 `already_impersonating`: the session to end first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_session_id: Option<i64>,
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         if let AppError::Internal(detail) = &self {
             tracing::error!("internal error: {detail}");
         }
         let (status, code, message) = self.parts();
-        let mut body = serde_json::to_value(ApiError::new(code, message)).unwrap_or_default();
-        // Extra fields beside `error` are allowed by the contract.
-        if let (AppError::AlreadyImpersonating(Some(id)), Some(obj)) = (&self, body.as_object_mut())
-        {
-            obj.insert("active_session_id".into(), (*id).into());
-        }
+        let body = ErrorResponse {
+            error: ApiError::new(code, message),
+            active_session_id: match &self {
+                AppError::AlreadyImpersonating(id) => *id,
+                _ => None,
+            },
+        };
         let mut res = (status, axum::Json(body)).into_response();
         if let AppError::TooManyRequests { retry_after } = self {
-            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         res
     }
@@ -146,8 +157,9 @@ impl From<DbError> for AppError {
     }
 }
 
-/// `axum::Json`, with its rejections in our error shape: malformed JSON,
-/// wrong types or a missing content type → 400, an oversized body → 413.
+/// `axum::Json` for request bodies, with its rejections in our error shape:
+/// malformed JSON, wrong types or a missing content type → 400, a body over
+/// the limit → 413. Answers use `axum::Json` itself.
 pub struct Json<T>(pub T);
 
 impl<S, T> FromRequest<S> for Json<T>

@@ -7,7 +7,10 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
+use axum_extra::headers::authorization::Bearer;
+use axum_extra::headers::{Authorization, HeaderMapExt};
+use axum_extra::TypedHeader;
 use viewas_api::Role;
 
 use super::{AppError, AppState};
@@ -27,10 +30,10 @@ pub struct LoginUser {
 
 impl LoginUser {
     /// Runs `f` on the writer on this caller's behalf, after reading the
-    /// sign-in again in the same transaction. The token was resolved
-    /// before the request queued for the writer; a
-    /// disabling, a role change or a sign-out committed in the meantime is
-    /// seen here, so the trail never shows this caller acting after it.
+    /// sign-in again in the same transaction. The token was resolved before
+    /// the request queued for the writer; a disabling, a role change or a
+    /// sign-out committed in the meantime is seen here, so the trail never
+    /// shows this caller acting after it.
     /// Refused: 401 `unauthorized` if the sign-in no longer holds, 403
     /// `not_allowed` if the role is no longer one of `roles`.
     pub async fn write<T, F>(
@@ -90,18 +93,19 @@ pub enum Caller {
 const IMPERSONATION_ONLY: &str =
     "An impersonation token can only view, add notes to and end its own session";
 
-/// Resolves the `Authorization: Bearer` header. Missing, garbled, unknown,
-/// revoked or expired → 401 `unauthorized`. A session whose time is up is
-/// ended here (lazily, audited) so every caller sees it as ended.
+/// Resolves the `Authorization: Bearer` header for the middlewares that
+/// hold a whole request; handlers use the [`Caller`] extractor.
 pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, rest) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-        })
+    let bearer = headers
+        .typed_get::<Authorization<Bearer>>()
         .ok_or(AppError::Unauthorized)?;
+    resolve_token(state, bearer.token()).await
+}
+
+/// Resolves a presented token. Garbled, unknown, revoked or expired → 401
+/// `unauthorized`. A session whose time is up is ended here (lazily,
+/// audited) so every caller sees it as ended.
+async fn resolve_token(state: &AppState, token: &str) -> Result<Caller, AppError> {
     let (selector, secret) = split_token(token).ok_or(AppError::Unauthorized)?;
     let found = state.store.token(selector).await?;
     let Some(found) = found else {
@@ -152,8 +156,13 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, Ap
 impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
+    /// A missing or malformed `Authorization: Bearer` header is a 401.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        resolve(state, &parts.headers).await
+        let TypedHeader(Authorization(bearer)) =
+            TypedHeader::<Authorization<Bearer>>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| AppError::Unauthorized)?;
+        resolve_token(state, bearer.token()).await
     }
 }
 

@@ -3,11 +3,9 @@
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 use viewas_api::{
-    validate_reason, AuditEvent, EndReason, Note, ReasonCategory, Role, Session,
+    validate_reason, EndReason, Note, ReasonCategory, Role, Session, SessionExport,
     StartedImpersonation,
 };
 
@@ -22,20 +20,11 @@ use crate::store::sessions::{self, StartArgs, StartOutcome};
 /// Longest note, in characters.
 pub const NOTE_MAX_CHARS: usize = 4000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/impersonations", post(start))
-        .route("/api/impersonations/{id}", get(show))
-        .route("/api/impersonations/{id}/end", post(end))
-        .route("/api/impersonations/{id}/notes", post(add_note))
-        .route("/api/impersonations/{id}/export", post(export))
-}
-
 /// The start body with the category and reason optional text, so a missing,
 /// null or unknown one is a 422 `invalid_reason` (a rule of the form) rather
 /// than a 400.
 #[derive(Debug, Deserialize)]
-struct StartBody {
+pub(super) struct StartBody {
     user_id: i64,
     #[serde(default)]
     reason_category: Option<String>,
@@ -47,7 +36,7 @@ struct StartBody {
 
 /// Who may start a session: a signed-in administrator or partner. Checked
 /// before the body is read, so a refused caller learns nothing about it.
-struct Starter(LoginUser);
+pub(super) struct Starter(LoginUser);
 
 impl FromRequestParts<AppState> for Starter {
     type Rejection = AppError;
@@ -65,7 +54,7 @@ impl FromRequestParts<AppState> for Starter {
     }
 }
 
-async fn start(
+pub(super) async fn start(
     State(state): State<AppState>,
     Starter(me): Starter,
     Json(body): Json<StartBody>,
@@ -191,7 +180,7 @@ async fn access(
     }
 }
 
-async fn show(
+pub(super) async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -218,7 +207,7 @@ async fn show(
 }
 
 /// Exit. Idempotent: ending an ended session answers it as it stands.
-async fn end(
+pub(super) async fn end(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -245,7 +234,7 @@ async fn end(
     Ok(axum::Json(session))
 }
 
-async fn add_note(
+pub(super) async fn add_note(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -297,15 +286,8 @@ async fn add_note(
     Ok((StatusCode::CREATED, axum::Json(note)))
 }
 
-/// The support record of a session: the session with its notes and its
-/// audit events. Exporting is itself audited.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub struct SessionExport {
-    pub session: Session,
-    pub events: Vec<AuditEvent>,
-}
-
-async fn export(
+/// The support record of a session. Exporting is itself audited.
+pub(super) async fn export(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -1,5 +1,5 @@
 //! The demo partner portal: a static page on a second origin that embeds the
-//! console in an `<iframe>` (issue 5). It is a stand-in for a partner's own
+//! console in an `<iframe>`. It is a stand-in for a partner's own
 //! site, so it shares nothing with the console but the address it is told
 //! to frame: its own router, its own CSP, its own listener.
 
@@ -9,7 +9,8 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::Router;
+use axum::{Json, Router};
+use serde::Serialize;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -23,27 +24,27 @@ pub struct Portal {
     pub console_origin: String,
 }
 
+/// `/config.json`, read by portal.js.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortalConfig {
+    /// Where the console is, with a trailing slash.
+    pub console_url: String,
+}
+
 /// The portal's router. `/config.json` tells portal.js where the console is;
 /// everything else is a file from `dir` (404 when missing).
 pub fn portal_app(portal: Portal) -> Router {
     let csp = portal_csp(&portal.console_origin);
-    let config =
-        serde_json::json!({ "console_url": format!("{}/", portal.console_origin) }).to_string();
+    let config = PortalConfig {
+        console_url: format!("{}/", portal.console_origin),
+    };
     let files = ServeDir::new(&portal.dir);
     Router::new()
         .route(
             "/config.json",
             get(move || {
-                let body = config.clone();
-                async move {
-                    (
-                        [
-                            (header::CONTENT_TYPE, "application/json"),
-                            (header::CACHE_CONTROL, "no-store"),
-                        ],
-                        body,
-                    )
-                }
+                let config = config.clone();
+                async move { ([(header::CACHE_CONTROL, "no-store")], Json(config)) }
             }),
         )
         .fallback(move |req: Request| {

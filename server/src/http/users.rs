@@ -1,8 +1,6 @@
 //! `GET /api/users`: find someone to view, with the answer to "may I?".
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use base64::Engine;
 use serde::Deserialize;
 use viewas_api::{Page, Role, UserSearchItem};
@@ -15,12 +13,8 @@ use crate::rules;
 use crate::store::accounts::{self, UserCursor};
 use crate::store::rows::client_orgs;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/users", get(search))
-}
-
 #[derive(Debug, Deserialize)]
-struct SearchQuery {
+pub(super) struct SearchQuery {
     q: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
@@ -44,7 +38,7 @@ fn decode_cursor(s: &str) -> Result<UserCursor, AppError> {
 }
 
 /// Admins search everyone; partners only their client organisations.
-async fn search(
+pub(super) async fn search(
     State(state): State<AppState>,
     Staff(me): Staff,
     Query(q): Query<SearchQuery>,
