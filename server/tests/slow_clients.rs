@@ -307,3 +307,127 @@ async fn shutdown_does_not_wait_for_a_body_that_never_comes() {
     );
     assert!(until_closed(&mut s, BOUND).await.is_some());
 }
+
+/// Set in the child process that runs out of descriptors on purpose.
+const EMFILE_CHILD: &str = "VIEWAS_TEST_EMFILE_CHILD";
+
+/// Running out of descriptors concerns the whole process, so the attack runs
+/// in a child process (this test binary, filtered to this test) whose
+/// open-file limit is lowered to just above what it has open.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_accept_loop_outlives_running_out_of_descriptors() {
+    if std::env::var_os(EMFILE_CHILD).is_some() {
+        return out_of_descriptors_child();
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "the_accept_loop_outlives_running_out_of_descriptors",
+            "--exact",
+            "--nocapture",
+        ])
+        .env(EMFILE_CHILD, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let done = stderr.lines().find(|l| l.contains("EMFILE child done"));
+    eprintln!("{}", done.expect("the child ran the attack"));
+}
+
+#[cfg(target_os = "linux")]
+fn out_of_descriptors_child() {
+    #[derive(Clone, Default)]
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let logs = sink.clone();
+    tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .init();
+    let accept_errors = move || {
+        String::from_utf8_lossy(&logs.0.lock().unwrap())
+            .matches("accept error")
+            .count()
+    };
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let long = Duration::from_secs(60);
+        let server = start(limits(long, long, long)).await;
+        assert_eq!(health(server.addr, "127.0.0.1").await.0, 200);
+
+        use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+        // Sockets made now connect later without a new descriptor: their
+        // connections wait for an accept that has none left.
+        let spare: Vec<TcpSocket> = (0..4).map(|_| TcpSocket::new_v4().unwrap()).collect();
+        let open: Vec<u64> = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
+        // Descriptors are numbered from the lowest free one up to the limit.
+        let limit = open.iter().max().unwrap() + 9;
+        let free = limit as usize - open.len();
+        let saved = getrlimit(Resource::Nofile);
+        setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(limit),
+                maximum: saved.maximum,
+            },
+        )
+        .unwrap();
+
+        // Clients take descriptors until there are none; the server's
+        // accepts then fail as long as the table stays full.
+        let mut clients = Vec::new();
+        loop {
+            match TcpStream::connect(server.addr).await {
+                Ok(s) => clients.push(s),
+                Err(e) if e.raw_os_error() == Some(24) => break,
+                Err(e) => panic!("connect: {e}"),
+            }
+            assert!(clients.len() <= free, "the lowered limit did not apply");
+        }
+        for sock in spare {
+            clients.push(sock.connect(server.addr).await.unwrap());
+        }
+        let deadline = Instant::now() + BOUND;
+        while accept_errors() == 0 {
+            assert!(Instant::now() < deadline, "no accept error was seen");
+            tokio::task::yield_now().await;
+        }
+        let held = clients.len();
+        drop(clients);
+        setrlimit(Resource::Nofile, saved).unwrap();
+
+        let deadline = Instant::now() + BOUND;
+        loop {
+            let mut s = TcpStream::connect(server.addr).await.unwrap();
+            let _ = s
+                .write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .await;
+            if status_of(&until_closed(&mut s, BOUND).await.unwrap_or_default()) == 200 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "not served after the descriptors came back");
+        }
+        assert_eq!(accept_errors(), 1, "logged once per streak");
+        eprintln!(
+            "EMFILE child done: {held} clients filled the {free} free descriptors; served again after"
+        );
+    });
+}
