@@ -79,9 +79,51 @@ pub struct Config {
     /// Directory of the demo partner portal's static page.
     #[arg(long, env = "VIEWAS_PORTAL_DIR", default_value = "portal")]
     pub portal_dir: PathBuf,
+
+    /// A request's headers must arrive within this, e.g. 10s; a connection
+    /// waiting longer (also between kept-alive requests) is closed.
+    #[arg(long, env = "VIEWAS_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_positive_duration)]
+    pub header_timeout: Secs,
+
+    /// A request's body must arrive within this after its headers, e.g. 30s;
+    /// later, it is answered 408 and the connection closed.
+    #[arg(long, env = "VIEWAS_BODY_TIMEOUT", default_value = "30s", value_parser = parse_positive_duration)]
+    pub body_timeout: Secs,
+
+    /// A kept-alive connection with no request is closed after this, e.g. 5s
+    /// (or after --header-timeout, whichever is shorter).
+    #[arg(long, env = "VIEWAS_KEEPALIVE_TIMEOUT", default_value = "5s", value_parser = parse_positive_duration)]
+    pub keepalive_timeout: Secs,
+
+    /// Open connections in all; more are closed as soon as they arrive
+    /// (lowered at start if the open-file limit cannot hold them).
+    #[arg(long, env = "VIEWAS_MAX_CONNECTIONS", default_value = "1024", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Open connections from one client address (the socket peer; an IPv6
+    /// /64 counts as one address).
+    #[arg(long, env = "VIEWAS_MAX_CONNECTIONS_PER_ADDR", default_value = "64", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_addr: u32,
+
+    /// On shutdown, requests in flight get this long to finish, e.g. 10s.
+    #[arg(long, env = "VIEWAS_SHUTDOWN_DRAIN", default_value = "10s", value_parser = parse_positive_duration)]
+    pub shutdown_drain: Secs,
 }
 
 impl Config {
+    /// The connection limits the flags ask for.
+    pub fn limits(&self) -> crate::serve::Limits {
+        let secs = |s: Secs| std::time::Duration::from_secs(s.0.unsigned_abs());
+        crate::serve::Limits {
+            header_timeout: secs(self.header_timeout),
+            body_timeout: secs(self.body_timeout),
+            keepalive_timeout: secs(self.keepalive_timeout),
+            max_connections: self.max_connections as usize,
+            max_connections_per_addr: self.max_connections_per_addr as usize,
+            drain: secs(self.shutdown_drain),
+        }
+    }
+
     pub fn seed_demo(&self) -> bool {
         self.demo && !self.no_demo
     }
@@ -271,6 +313,36 @@ mod tests {
         let c =
             Config::try_parse_from(["viewas-server", "--portal-addr", "127.0.0.1:8090"]).unwrap();
         assert_eq!(c.portal_addr.unwrap().port(), 8090);
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_flags() {
+        let c = Config::try_parse_from(["viewas-server"]).unwrap();
+        assert_eq!(c.limits(), crate::serve::Limits::default());
+        let c = Config::try_parse_from([
+            "viewas-server",
+            "--header-timeout",
+            "3s",
+            "--body-timeout",
+            "1m",
+            "--keepalive-timeout",
+            "2s",
+            "--max-connections",
+            "100",
+            "--max-connections-per-addr",
+            "8",
+            "--shutdown-drain",
+            "4s",
+        ])
+        .unwrap();
+        let l = c.limits();
+        assert_eq!(l.header_timeout.as_secs(), 3);
+        assert_eq!(l.body_timeout.as_secs(), 60);
+        assert_eq!(l.keepalive_timeout.as_secs(), 2);
+        assert_eq!((l.max_connections, l.max_connections_per_addr), (100, 8));
+        assert_eq!(l.drain.as_secs(), 4);
+        assert!(Config::try_parse_from(["viewas-server", "--max-connections", "0"]).is_err());
+        assert!(Config::try_parse_from(["viewas-server", "--header-timeout", "0s"]).is_err());
     }
 
     #[test]

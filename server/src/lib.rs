@@ -10,11 +10,11 @@ pub mod config;
 pub mod http;
 pub mod rules;
 pub mod seed;
+pub mod serve;
 pub mod store;
 
 use std::future::Future;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -100,10 +100,20 @@ pub async fn sweep_once(state: &AppState) -> store::DbResult<usize> {
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` resolves, with the
-/// session sweeper running alongside.
+/// session sweeper running alongside and the default connection limits.
 pub async fn launch(
     listener: tokio::net::TcpListener,
     state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    launch_with(listener, state, serve::Limits::default(), shutdown).await
+}
+
+/// [`launch`] with the given connection limits.
+pub async fn launch_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: serve::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper_state = state.clone();
@@ -118,10 +128,7 @@ pub async fn launch(
             }
         }
     });
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = serve::serve(listener, app(state), limits, shutdown).await;
     sweeper.abort();
     served
 }
@@ -209,6 +216,8 @@ pub async fn run(config: Config) -> Result<(), String> {
         None => None,
     };
     let state = AppState::new(store, clock, settings);
+    // Descriptors left for SQLite's pool, the listeners and the logs.
+    let limits = serve::fit_to_descriptors(config.limits(), 128);
 
     // Scripts and the e2e harness wait for exactly these lines, in this order.
     let mut out = std::io::stdout().lock();
@@ -233,9 +242,14 @@ pub async fn run(config: Config) -> Result<(), String> {
             dir: config.portal_dir.clone(),
             console_origin: config::origin_of(addr),
         };
-        tokio::spawn(http::portal::launch_portal(l, p, stopped(stop_rx.clone())))
+        tokio::spawn(http::portal::launch_portal_with(
+            l,
+            p,
+            limits.clone(),
+            stopped(stop_rx.clone()),
+        ))
     });
-    let served = launch(listener, state, stopped(stop_rx)).await;
+    let served = launch_with(listener, state, limits, stopped(stop_rx)).await;
     if let Some(task) = portal_task {
         match task.await {
             Ok(Ok(())) => {}

@@ -92,13 +92,21 @@ pub async fn launch_portal(
     portal: Portal,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    launch_portal_with(listener, portal, crate::serve::Limits::default(), shutdown).await
+}
+
+/// [`launch_portal`] with the given connection limits.
+pub async fn launch_portal_with(
+    listener: tokio::net::TcpListener,
+    portal: Portal,
+    limits: crate::serve::Limits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     if !portal.dir.join("index.html").is_file() {
         tracing::warn!(
             "{} has no index.html: the demo partner portal will answer 404",
             portal.dir.display()
         );
     }
-    axum::serve(listener, portal_app(portal))
-        .with_graceful_shutdown(shutdown)
-        .await
+    crate::serve::serve(listener, portal_app(portal), limits, shutdown).await
 }
