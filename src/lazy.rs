@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use leptos::wasm_split::wasm_split;
 
 use crate::{
-    api::ApiClient,
+    client::ApiClient,
     components::{self, session_frame::leave_session, Skeleton},
     pages,
     session::SessionContext,
@@ -208,7 +208,7 @@ fn lazily(part: Part, children: ChildrenFn, in_session: bool) -> impl IntoView {
     } else if let Some(Ok(view)) = futures_now(load(part)) {
         state.set(Loaded::Ready(view));
     }
-    crate::erase::reactive(move || match state.get() {
+    move || match state.get() {
         Loaded::Ready(view) => view(children.clone()),
         _ if in_session && !ctx.is_active() => leave_session().into_any(),
         Loaded::Loading => view! { <Skeleton /> }.into_any(),
@@ -222,7 +222,7 @@ fn lazily(part: Part, children: ChildrenFn, in_session: bool) -> impl IntoView {
             </div>
         }
         .into_any(),
-    })
+    }
 }
 
 /// Shows `page` once its module is loaded (the frame around it, banner
