@@ -107,6 +107,11 @@ pub fn set_server_origins(origins: Option<Vec<String>>) {
     SERVER_ORIGINS.with(|o| *o.borrow_mut() = origins);
 }
 
+/// Whether the server's partner origins are known.
+pub fn is_configured() -> bool {
+    SERVER_ORIGINS.with(|o| o.borrow().is_some())
+}
+
 /// Takes the server's partner origins from its public configuration.
 pub fn configure(config: &PublicConfig) {
     set_server_origins(Some(config.partner_origins.clone()));

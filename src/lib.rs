@@ -47,12 +47,18 @@ pub fn App() -> impl IntoView {
     embed::init();
     let (_, api) = provide_app_contexts(Arc::new(FetchTransport));
     if embed::is_framed() {
-        // Without the server's list no message is posted (fail closed).
-        leptos::task::spawn_local(async move {
-            if let Ok(config) = api.public_config().await {
-                embed::configure(&config);
-            }
-        });
+        leptos::task::spawn_local(async move { load_partner_origins(&api).await });
     }
     view! { <app::AppRouter /> }
+}
+
+/// Gives [`embed`] the server's partner origins (`GET /api/config`), once;
+/// a failure leaves none, so no message is posted (fail closed).
+pub async fn load_partner_origins(api: &ApiClient) {
+    if embed::is_configured() {
+        return;
+    }
+    if let Ok(config) = api.public_config().await {
+        embed::configure(&config);
+    }
 }

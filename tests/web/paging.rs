@@ -9,8 +9,8 @@ use std::sync::{
 
 use leptos::{mount::mount_to, prelude::*};
 use viewas::{
-    api::{ApiErr, Fetch, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError},
     app::AppRouter,
+    client::{ApiErr, Fetch, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError},
     components::{DataTable, ErrorPanel, LoadMore, Paging},
     provide_app_contexts,
     session::AuthInfo,
