@@ -3,21 +3,20 @@
 // The console learns its parent's origin from location.ancestorOrigins and
 // posts viewas.session.started and viewas.session.ended to that origin. A
 // page on an origin the server does not list cannot frame the console at all
-// (CSP frame-ancestors), so it hears nothing.
+// (CSP frame-ancestors), so it hears nothing. The partner pages come from a
+// small HTTP server of the test itself.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startBoth, stopBoth, PASSWORD } from "../lib/harness.js";
-
-// Pages on these origins are answered by the browser context itself
-// (context.route), so no second server is needed.
-const LISTED = "http://partner.example.test";
-const UNLISTED = "http://stranger.example.test";
+import { createServer } from "node:http";
+import { startServer, launchBrowser, stopBoth, PASSWORD } from "../lib/harness.js";
 
 let server;
 let browser;
-
-before(async () => ({ server, browser } = await startBoth(["--partner-origin", LISTED])));
-after(() => stopBoth({ server, browser }));
+let partner;
+// The same small partner site under two origins: 127.0.0.1:PORT is listed
+// as a partner origin, localhost:PORT is not.
+let LISTED;
+let UNLISTED;
 
 /** A page with a plain iframe of the console that records what it is posted. */
 function partnerPage(consoleUrl) {
@@ -32,15 +31,25 @@ function partnerPage(consoleUrl) {
 </body></html>`;
 }
 
-/** A context in which LISTED and UNLISTED serve the partner page. */
+before(async () => {
+  partner = createServer((req, res) => {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    res.end(partnerPage(server?.url ?? ""));
+  });
+  await new Promise((ok) => partner.listen(0, "127.0.0.1", ok));
+  const port = partner.address().port;
+  LISTED = `http://127.0.0.1:${port}`;
+  UNLISTED = `http://localhost:${port}`;
+  server = await startServer(["--partner-origin", LISTED]);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await stopBoth({ server, browser });
+  await new Promise((ok) => partner?.close(ok) ?? ok());
+});
+
 async function partnerContext() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  for (const origin of [LISTED, UNLISTED]) {
-    await context.route(`${origin}/**`, (route) =>
-      route.fulfill({ status: 200, contentType: "text/html", body: partnerPage(server.url) }),
-    );
-  }
-  return context;
+  return browser.newContext({ viewport: { width: 1280, height: 900 } });
 }
 
 test("a plain iframe on a listed partner origin receives started and ended", async () => {
