@@ -182,11 +182,11 @@ pub async fn until(what: &str, done: impl Fn() -> bool) {
     assert!(done(), "waited in vain for: {what}");
 }
 
-/// Lets effects and spawned tasks run.
+/// Lets effects and spawned tasks run (the fake transport answers at once,
+/// so a few rounds of the task queue are enough; no timer is waited for).
 pub async fn settle() {
-    for _ in 0..3 {
+    for _ in 0..8 {
         leptos::task::tick().await;
-        sleep_ms(10).await;
     }
 }
 
