@@ -26,8 +26,10 @@ function show(data) {
   }
 }
 
-// The console posts session messages to the origin named here, and only when
-// it is the frame's real parent and one of the server's partner origins.
+// The console learns this page's origin from the browser (ancestorOrigins)
+// where it can; ?partner_origin= names it for browsers that cannot (Firefox).
+// Either way it posts only to one of the server's partner origins
+// (docs/embedding.md).
 const url = new URL(await consoleUrl());
 url.searchParams.set("partner_origin", location.origin);
 const origin = url.origin;

@@ -74,7 +74,7 @@ fn SessionLayout() -> impl IntoView {
 #[component]
 fn Fallback() -> impl IntoView {
     let ctx = SessionContext::expect();
-    crate::erase::reactive(move || {
+    move || {
         if ctx.is_active() {
             view! { <LazySessionFrame><LazyPage page=Page::NotFound /></LazySessionFrame> }
                 .into_any()
@@ -86,7 +86,7 @@ fn Fallback() -> impl IntoView {
             }
             .into_any()
         }
-    })
+    }
 }
 
 /// Admin pages: into the session while one is active, to sign in without a
@@ -97,7 +97,7 @@ pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
     let ReturnTo(return_to) = expect_context();
     let location = use_location();
     let signed_in = Memo::new(move |_| ctx.is_signed_in());
-    crate::erase::reactive(move || {
+    move || {
         if ctx.is_active() {
             view! { <Redirect path=SESSION_HOME /> }.into_any()
         } else if !signed_in.get() {
@@ -107,7 +107,7 @@ pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
             let to = if here == "/" {
                 "/login".to_string()
             } else {
-                format!("/login?next={}", crate::api::encode(&here))
+                format!("/login?next={}", crate::client::encode(&here))
             };
             view! { <Redirect path=to /> }.into_any()
         } else if let Some(next) = return_to
@@ -119,7 +119,7 @@ pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
         } else {
             children()
         }
-    })
+    }
 }
 
 #[component]
@@ -134,7 +134,7 @@ fn LoginGate() -> impl IntoView {
     let next = use_query_map().with_untracked(|q| q.get("next"));
     let signed_in_now = ctx.auth_untracked().is_some();
     return_to.set_value(next.filter(|n| !signed_in_now && is_return_path(n)));
-    crate::erase::reactive(move || {
+    move || {
         if ctx.is_active() {
             view! { <Redirect path=SESSION_HOME /> }.into_any()
         } else if signed_in.get() {
@@ -142,7 +142,7 @@ fn LoginGate() -> impl IntoView {
         } else {
             view! { <LoginPage /> }.into_any()
         }
-    })
+    }
 }
 
 /// After each client-side navigation, focus moves to the page's main heading

@@ -1,23 +1,25 @@
-//! Embedding in a partner portal: when viewas runs in an `<iframe>` and a
-//! partner origin is configured, it tells the parent frame when a session
-//! starts and ends. Messages go to that one origin, never to `"*"`.
+//! Embedding in a partner portal (docs/embedding.md): when viewas runs in
+//! an `<iframe>`, it tells the parent frame when a session starts and ends.
+//! Messages go to the parent's one origin, never to `"*"`.
 //!
-//! The origin comes from `<meta name="viewas-partner-origin" content="...">`
-//! or from `?partner_origin=` on the first page load (kept in sessionStorage
-//! for the tab). A query value is only accepted when it is a bare http(s)
-//! origin and, where the browser says who the parent is
-//! (`location.ancestorOrigins`), equal to it.
+//! The parent's origin comes from the browser where it says
+//! (`location.ancestorOrigins`: Chromium, Safari), so a plain iframe needs
+//! no configuration. Elsewhere it comes from `?partner_origin=` on the
+//! first page load (kept in sessionStorage for the tab) or from
+//! `<meta name="viewas-partner-origin" content="...">`.
 //!
-//! Whatever its source, a message is only posted when the origin is also in
-//! the server's list of partner origins (`GET /api/config`, fetched once at
-//! start-up when framed). Fail closed: without that list, no message.
+//! Whatever its source, a message is only posted when the origin is in the
+//! server's list of partner origins (`GET /api/config`, given to
+//! [`configure`] at start-up when framed). Fail closed: without that list,
+//! no message.
 
 use std::cell::RefCell;
 
-use viewas_api::Id;
+use serde::Serialize;
+use viewas_api::{Id, PublicConfig};
 use wasm_bindgen::JsValue;
 
-use crate::{api::ApiClient, json::ToJson, storage};
+use crate::{message, storage};
 
 thread_local! {
     /// The server's partner origins; `None` until fetched (or when the fetch
@@ -25,15 +27,15 @@ thread_local! {
     static SERVER_ORIGINS: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `{"type": "viewas.session.started" | "viewas.session.ended",
+/// "session_id": N, "reason": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ParentMessage {
-    /// `type` on the wire.
+    #[serde(rename = "type")]
     pub kind: &'static str,
     pub session_id: Id,
     pub reason: String,
 }
-
-crate::json_to!(ParentMessage { kind as "type", session_id, reason });
 
 pub const STARTED: &str = "viewas.session.started";
 pub const ENDED: &str = "viewas.session.ended";
@@ -105,15 +107,14 @@ pub fn set_server_origins(origins: Option<Vec<String>>) {
     SERVER_ORIGINS.with(|o| *o.borrow_mut() = origins);
 }
 
-/// Fetches the server's list of partner origins once; a failure leaves no
-/// list (fail closed).
-pub async fn load_server_origins(api: ApiClient) {
-    if SERVER_ORIGINS.with(|o| o.borrow().is_some()) {
-        return;
-    }
-    if let Ok(config) = api.public_config().await {
-        set_server_origins(Some(config.partner_origins));
-    }
+/// Whether the server's partner origins are known.
+pub fn is_configured() -> bool {
+    SERVER_ORIGINS.with(|o| o.borrow().is_some())
+}
+
+/// Takes the server's partner origins from its public configuration.
+pub fn configure(config: &PublicConfig) {
+    set_server_origins(Some(config.partner_origins.clone()));
 }
 
 /// Whether the server lists `origin` as a partner origin.
@@ -125,22 +126,27 @@ pub fn server_allows(origin: &str) -> bool {
     })
 }
 
-/// The configured partner origin, if any.
+/// The origin of the frame around the console, if it can be known: the
+/// browser's `ancestorOrigins` where it has them, else the configured one.
 pub fn partner_origin() -> Option<String> {
+    if let Some(parent) = first_ancestor_origin() {
+        return normalize_origin(&parent);
+    }
     meta_origin().or_else(|| {
         storage::read_str(storage::PARTNER_ORIGIN_KEY).and_then(|s| normalize_origin(&s))
     })
 }
 
-/// Posts to the parent frame when embedded and configured; otherwise a no-op.
+/// Posts to the parent frame when embedded on a listed partner origin;
+/// otherwise a no-op.
 pub fn notify_parent(kind: &'static str, session_id: Id, reason: &str) {
     if let Some(parent) = parent_window() {
         notify_window(&parent, kind, session_id, reason);
     }
 }
 
-/// Posts the message to `target`, addressed to the partner origin, when one
-/// is configured and the server lists it. Returns whether it was posted.
+/// Posts the message to `target`, addressed to the partner origin, when it
+/// is known and the server lists it. Returns whether it was posted.
 pub fn notify_window(
     target: &web_sys::Window,
     kind: &'static str,
@@ -155,7 +161,9 @@ pub fn notify_window(
         session_id,
         reason: reason.to_string(),
     };
-    let value = msg.to_json();
+    let Some(value) = message::to_js(&msg) else {
+        return false;
+    };
     // A parent that navigated away to another origin makes this throw; the
     // message is then simply not delivered.
     let sent: Result<(), JsValue> = target.post_message(&value, &origin);

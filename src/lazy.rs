@@ -1,23 +1,29 @@
 //! Pages and layouts whose code is loaded when first shown.
 //!
 //! With the `split` feature (the release build, `scripts/split_spa.sh`),
-//! each page and layout below is a split point: its code, and whatever only
-//! it uses, goes into its own wasm module, fetched the first time it is
-//! shown (and ahead of time by [`preload`]). The first load then carries
-//! the router, the gates, the session context, the API client and sign-in,
-//! not every page of the console (issue 6: the first-load budget).
+//! each page and layout below is a split point (Leptos's `wasm_split`): its
+//! code, and whatever only it uses, goes into its own wasm module, fetched
+//! the first time it is shown (and ahead of time by [`preload`]). The first
+//! load then carries the router, the gates, the session context, the client
+//! and sign-in, not every page of the console.
+//!
+//! Not `#[lazy_route]`: in Leptos 0.8 its split points are infallible, and a
+//! module that fails to download panics, which aborts the whole app. Here a
+//! failed download shows words and Retry, and inside a session Exit, since
+//! the banner may be what failed (e2e/tests/lazy_modules.test.js).
 //!
 //! Without the feature (tests, `trunk serve`) the same pages are ordinary
 //! code and [`LazyPage`] shows them at once.
 
 use std::sync::Arc;
 
+use futures::FutureExt;
 use leptos::prelude::*;
 #[cfg(feature = "split")]
 use leptos::wasm_split::wasm_split;
 
 use crate::{
-    api::ApiClient,
+    client::ApiClient,
     components::{self, session_frame::leave_session, Skeleton},
     pages,
     session::SessionContext,
@@ -55,7 +61,6 @@ enum Part {
 
 /// Makes the view of a page or a layout; the function lives in its own
 /// module. A layout wraps the children; a page has none and ignores them.
-/// One type for both, so the loading code below is compiled once.
 pub type PartView = fn(ChildrenFn) -> AnyView;
 
 /// Why a part could not be shown: its module did not load.
@@ -205,10 +210,12 @@ fn lazily(part: Part, children: ChildrenFn, in_session: bool) -> impl IntoView {
     };
     if cfg!(feature = "split") {
         fetch();
-    } else if let Some(Ok(view)) = futures_now(load(part)) {
+    } else if let Some(Ok(view)) = load(part).now_or_never() {
+        // Without `split` nothing is fetched: the part renders in the same
+        // tick as its route.
         state.set(Loaded::Ready(view));
     }
-    crate::erase::reactive(move || match state.get() {
+    move || match state.get() {
         Loaded::Ready(view) => view(children.clone()),
         _ if in_session && !ctx.is_active() => leave_session().into_any(),
         Loaded::Loading => view! { <Skeleton /> }.into_any(),
@@ -222,7 +229,7 @@ fn lazily(part: Part, children: ChildrenFn, in_session: bool) -> impl IntoView {
             </div>
         }
         .into_any(),
-    })
+    }
 }
 
 /// Shows `page` once its module is loaded (the frame around it, banner
@@ -259,16 +266,5 @@ fn ExitWithoutBanner() -> impl IntoView {
         <button type="button" class="btn btn-exit" on:click=exit>
             "Exit"
         </button>
-    }
-}
-
-/// The output of a future that is ready at its first poll (`load` without
-/// `split`), so those parts render in the same tick as their route.
-fn futures_now<T>(fut: impl std::future::Future<Output = T>) -> Option<T> {
-    use std::task::{Context, Poll, Waker};
-    let mut fut = std::pin::pin!(fut);
-    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => Some(v),
-        Poll::Pending => None,
     }
 }

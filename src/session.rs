@@ -10,28 +10,30 @@
 //! if let Some(s) = ctx.active_untracked() { /* ... */ }
 //! ```
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 use viewas_api::{Id, Note, Session, SessionStatus, StartedImpersonation, User};
-use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use wasm_bindgen::{closure::Closure, JsCast};
 
 use crate::{
-    embed,
-    json::{self, FromJson, ToJson},
-    storage,
+    embed, message, storage,
+    time::{parse_ms, Clock, SystemClock},
 };
 
 /// The BroadcastChannel shared by all tabs of the console.
 pub const CHANNEL: &str = "viewas";
 
 /// `viewas.auth` in sessionStorage.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthInfo {
     pub token: String,
     pub user: User,
 }
 
 /// `viewas.session` in sessionStorage.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActiveSession {
     /// The impersonation token: view routes, notes and ending this session only.
     pub token: String,
@@ -39,34 +41,15 @@ pub struct ActiveSession {
     /// Browser clock (ms since the epoch) at which the session reaches its
     /// maximum length. Derived from the server's own timestamps at start, so
     /// a skewed browser clock does not shorten or stretch it.
+    /// Missing from a session saved by an older build: 0, and `restore`
+    /// derives it again.
+    #[serde(default)]
     pub deadline_ms: f64,
     /// Browser clock at which the session ends for idleness unless a view
     /// request comes first (each one moves it on). 0: no idle limit known.
+    #[serde(default)]
     pub idle_deadline_ms: f64,
 }
-
-crate::json_struct!(AuthInfo { token, user });
-impl FromJson for ActiveSession {
-    // The two deadlines may be missing from a session saved by an older
-    // build: they read as 0 and `restore` derives them again.
-    fn from_json(v: &JsValue) -> Option<Self> {
-        let deadline =
-            |key| Option::<f64>::from_json(&json::field(v, key)).map(Option::unwrap_or_default);
-        Some(ActiveSession {
-            token: FromJson::from_json(&json::field(v, "token"))?,
-            session: FromJson::from_json(&json::field(v, "session"))?,
-            deadline_ms: deadline("deadline_ms")?,
-            idle_deadline_ms: deadline("idle_deadline_ms")?,
-        })
-    }
-}
-
-crate::json_to!(ActiveSession {
-    token,
-    session,
-    deadline_ms,
-    idle_deadline_ms,
-});
 
 impl ActiveSession {
     pub fn from_started(started: StartedImpersonation, now_ms: f64) -> Self {
@@ -158,22 +141,11 @@ pub struct EndedSession {
 }
 
 /// What another tab is told: `{"type":"session_ended","session_id":N}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelMessage {
-    /// `type` on the wire.
+    #[serde(rename = "type")]
     pub kind: String,
     pub session_id: Id,
-}
-
-crate::json_struct!(ChannelMessage { kind as "type", session_id });
-
-pub fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
-
-/// RFC 3339 to ms since the epoch; NaN when it does not parse.
-pub fn parse_ms(ts: &str) -> f64 {
-    js_sys::Date::parse(ts)
 }
 
 #[derive(Clone, Copy)]
@@ -188,16 +160,25 @@ pub struct SessionContext {
     /// on, no view request leaves for it: a page still loading would
     /// otherwise ask with a token the server is about to end.
     closing: StoredValue<Option<Id>>,
+    clock: StoredValue<Arc<dyn Clock>>,
 }
 
 impl SessionContext {
-    /// Restores from sessionStorage and provides the context, with its clock,
-    /// expiry watch and BroadcastChannel listener, to the current owner. All
-    /// of them stop when the owner is cleaned up.
+    /// Restores from sessionStorage and provides the context, with the
+    /// browser's clock, expiry watch and BroadcastChannel listener, to the
+    /// current owner. All of them stop when the owner is cleaned up.
     pub fn provide() -> Self {
-        let ctx = Self::restore();
+        Self::provide_with_clock(Arc::new(SystemClock))
+    }
+
+    /// [`Self::provide`] counting down by `clock` (tests: a
+    /// [`crate::time::ManualClock`]).
+    pub fn provide_with_clock(clock: Arc<dyn Clock>) -> Self {
+        let ctx = Self::restore_with_clock(clock.clone());
         provide_context(ctx);
-        ctx.start_clock();
+        clock.on_tick(Arc::new(move || {
+            ctx.now.try_set(ctx.now_ms());
+        }));
         ctx.listen_to_other_tabs();
         // The countdown reaching zero ends the session (no request needed:
         // the server's token dies by itself at the same moment).
@@ -212,8 +193,12 @@ impl SessionContext {
         ctx
     }
 
-    /// The context without its clock and listeners, from sessionStorage.
+    /// The context without its ticking and listeners, from sessionStorage.
     pub fn restore() -> Self {
+        Self::restore_with_clock(Arc::new(SystemClock))
+    }
+
+    fn restore_with_clock(clock: Arc<dyn Clock>) -> Self {
         let auth = RwSignal::new(storage::read::<AuthInfo>(storage::AUTH_KEY));
         let mut restored = storage::read::<ActiveSession>(storage::SESSION_KEY);
         if let Some(a) = restored.as_mut() {
@@ -227,7 +212,7 @@ impl SessionContext {
         }
         let active = RwSignal::new(restored);
         let is_active = Memo::new(move |_| active.with(Option::is_some));
-        let now = RwSignal::new(now_ms());
+        let now = RwSignal::new(clock.now_ms());
         let secs_left = Memo::new(move |_| {
             let now = now.get();
             active.with(|a| a.as_ref().map_or(0, |a| a.seconds_left_at(now)))
@@ -240,6 +225,7 @@ impl SessionContext {
             is_active,
             secs_left,
             closing: StoredValue::new(None),
+            clock: StoredValue::new(clock),
         }
     }
 
@@ -247,17 +233,11 @@ impl SessionContext {
         expect_context::<SessionContext>()
     }
 
-    /// Ticks four times a second (browsers delay timers, so a one-second
-    /// tick would drift by up to a second); the countdown is a memo, so the
-    /// page only changes when the whole second does.
-    fn start_clock(self) {
-        let interval = gloo_timers::callback::Interval::new(250, move || {
-            self.now.try_set(now_ms());
-        });
-        let stored = StoredValue::new_local(Some(interval));
-        on_cleanup(move || {
-            stored.try_update_value(|i| i.take().map(|i| i.cancel()));
-        });
+    /// The time by this context's clock (ms since the epoch).
+    pub fn now_ms(&self) -> f64 {
+        self.clock
+            .try_with_value(|c| c.now_ms())
+            .unwrap_or_else(crate::time::now_ms)
     }
 
     fn listen_to_other_tabs(self) {
@@ -266,7 +246,7 @@ impl SessionContext {
         };
         let on_message =
             Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-                let Some(msg) = ChannelMessage::from_json(&ev.data()) else {
+                let Some(msg) = message::from_js::<ChannelMessage>(&ev.data()) else {
                     return;
                 };
                 if msg.kind != "session_ended" {
@@ -356,7 +336,8 @@ impl SessionContext {
 
     /// A session the server just started becomes the active one.
     pub fn start(&self, started: StartedImpersonation) {
-        let active = ActiveSession::from_started(started, now_ms());
+        let now = self.now_ms();
+        let active = ActiveSession::from_started(started, now);
         storage::write(storage::SESSION_KEY, &active);
         embed::notify_parent(
             embed::STARTED,
@@ -364,7 +345,7 @@ impl SessionContext {
             active.session.reason_category.as_str(),
         );
         self.ended.set(None);
-        self.now.set(now_ms());
+        self.now.set(now);
         self.active.set(Some(active));
     }
 
@@ -396,7 +377,7 @@ impl SessionContext {
     /// the server cannot be asked) and restarts the idle clock, as the server
     /// does.
     pub fn count_page_view(&self) {
-        let now = now_ms();
+        let now = self.now_ms();
         self.now.try_set(now);
         self.update_active(|a| {
             a.session.pages_viewed += 1;
@@ -429,12 +410,13 @@ impl SessionContext {
         storage::remove(storage::SESSION_KEY);
         let id = active.session.id;
         let mut session = server.unwrap_or(active.session);
-        sort_by_id(&mut session.notes);
+        // In the order they were written.
+        session.notes.sort_by_key(|n| n.id);
         session.status = SessionStatus::Ended;
         self.ended.try_set(Some(EndedSession {
             session,
             cause,
-            at_ms: now_ms(),
+            at_ms: self.now_ms(),
         }));
         self.active.try_set(None);
         if cause != EndCause::OtherTab {
@@ -465,18 +447,9 @@ pub fn broadcast_ended(id: Id) {
     let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) else {
         return;
     };
-    let _ = channel.post_message(&msg.to_json());
+    let Some(value) = message::to_js(&msg) else {
+        return;
+    };
+    let _ = channel.post_message(&value);
     channel.close();
-}
-
-/// Puts notes in the order they were written. An insertion sort: a session
-/// has few notes, and the standard library's sort costs about 3 KB of wasm.
-fn sort_by_id(notes: &mut [Note]) {
-    for i in 1..notes.len() {
-        let mut j = i;
-        while j > 0 && notes[j - 1].id > notes[j].id {
-            notes.swap(j - 1, j);
-            j -= 1;
-        }
-    }
 }

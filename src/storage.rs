@@ -1,7 +1,7 @@
 //! sessionStorage, the only browser storage viewas uses. Nothing goes to
 //! localStorage or cookies: a token must not outlive the tab.
 
-use crate::json::{self, FromJson, ToJson};
+use serde::{de::DeserializeOwned, Serialize};
 
 /// The signed-in administrator or partner: `{"token", "user"}`.
 pub const AUTH_KEY: &str = "viewas.auth";
@@ -14,16 +14,15 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
 }
 
-/// Reads and parses a key; a missing key, a storage that refuses or a value
-/// that no longer parses all read as `None`.
-pub fn read<T: FromJson>(key: &str) -> Option<T> {
+/// Reads and decodes a key; a missing key, a storage that refuses or a
+/// value that no longer decodes all read as `None`.
+pub fn read<T: DeserializeOwned>(key: &str) -> Option<T> {
     let raw = storage()?.get_item(key).ok().flatten()?;
-    json::from_str(&raw)
+    serde_json::from_str(&raw).ok()
 }
 
-pub fn write<T: ToJson>(key: &str, value: &T) {
-    if let Some(s) = storage() {
-        let raw = json::to_string(value);
+pub fn write<T: Serialize>(key: &str, value: &T) {
+    if let (Some(s), Ok(raw)) = (storage(), serde_json::to_string(value)) {
         // A full or disabled storage only costs the reload restore.
         let _ = s.set_item(key, &raw);
     }

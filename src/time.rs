@@ -1,7 +1,11 @@
-//! Times in a given IANA time zone through the browser's `Intl.DateTimeFormat`
-//! (no hand-written zone table), and small duration helpers.
+//! Time: the clock the session counts down by ([`Clock`], injected so tests
+//! move it by hand), times in a given IANA time zone through the browser's
+//! `Intl.DateTimeFormat` (no hand-written zone table), and small duration
+//! helpers.
 
-use std::cell::RefCell;
+use std::{cell::RefCell, collections::HashMap, sync::Arc};
+
+use leptos::prelude::*;
 
 use js_sys::{Array, Date, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -18,13 +22,10 @@ pub enum Style {
     Date,
 }
 
-/// A formatter made for a zone and style: `None` when the zone is unknown.
-type Cached = ((String, Style), Option<Function>);
-
 thread_local! {
-    // A list rather than a `HashMap`: a page knows a few zones, and the map
-    // brought its own hashing code into the wasm.
-    static FORMATTERS: RefCell<Vec<Cached>> = const { RefCell::new(Vec::new()) };
+    // Making a formatter is slow in browsers; a page reuses a few.
+    static FORMATTERS: RefCell<HashMap<(String, Style), Option<Function>>> =
+        RefCell::new(HashMap::new());
 }
 
 fn set(o: &Object, k: &str, v: &str) {
@@ -73,13 +74,11 @@ pub fn is_known_zone(tz: &str) -> bool {
 
 fn formatter(tz: &str, style: Style) -> Option<Function> {
     FORMATTERS.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if let Some((_, f)) = cache.iter().find(|((z, s), _)| z == tz && *s == style) {
-            return f.clone();
-        }
-        let f = make_formatter(tz, style);
-        cache.push(((tz.to_string(), style), f.clone()));
-        f
+        cache
+            .borrow_mut()
+            .entry((tz.to_string(), style))
+            .or_insert_with(|| make_formatter(tz, style))
+            .clone()
     })
 }
 
@@ -123,9 +122,7 @@ pub fn duration_ms(ms: i64) -> String {
         return format!("{ms} ms");
     }
     if ms < 60_000 {
-        // Tenths by integer arithmetic (no float printing in the bundle).
-        let tenths = (ms + 50) / 100;
-        return format!("{}.{} s", tenths / 10, tenths % 10);
+        return format!("{:.1} s", ms as f64 / 1000.0);
     }
     let secs = ms / 1000;
     if secs < 3600 {
@@ -137,4 +134,87 @@ pub fn duration_ms(ms: i64) -> String {
 /// "times in Europe/Prague, Alice Novak's timezone"
 pub fn zone_label(tz: &str, name: &str) -> String {
     format!("times in {tz}, {name}'s timezone")
+}
+
+/// ms since the epoch by the browser's clock.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// RFC 3339 to ms since the epoch; NaN when it does not parse.
+pub fn parse_ms(ts: &str) -> f64 {
+    Date::parse(ts)
+}
+
+/// The browser's own time zone, for times in the administrator's view.
+pub fn local_zone() -> String {
+    let options =
+        js_sys::Intl::DateTimeFormat::new(&Array::new(), &Object::new()).resolved_options();
+    Reflect::get(&options, &"timeZone".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| "UTC".into())
+}
+
+/// Where the session countdown reads the time, and what tells it that time
+/// has moved on.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> f64;
+    /// Calls `tick` whenever the time may have moved on, until the current
+    /// reactive owner is cleaned up.
+    fn on_tick(&self, tick: Arc<dyn Fn() + Send + Sync>);
+}
+
+/// The browser's clock, ticking four times a second: browsers delay timers,
+/// so a one-second tick would drift by up to a second.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> f64 {
+        now_ms()
+    }
+
+    fn on_tick(&self, tick: Arc<dyn Fn() + Send + Sync>) {
+        let interval = gloo_timers::callback::Interval::new(250, move || tick());
+        let stored = StoredValue::new_local(Some(interval));
+        on_cleanup(move || {
+            stored.try_update_value(|i| i.take().map(|i| i.cancel()));
+        });
+    }
+}
+
+/// A clock that moves only when told to ([`ManualClock::advance`]), for
+/// tests: the countdown then needs no real-time waiting.
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    now: ArcRwSignal<f64>,
+}
+
+impl ManualClock {
+    /// A clock standing at `start_ms`.
+    pub fn new(start_ms: f64) -> Self {
+        ManualClock {
+            now: ArcRwSignal::new(start_ms),
+        }
+    }
+
+    /// Moves the clock on by `ms`; the countdown follows once effects run.
+    pub fn advance(&self, ms: f64) {
+        self.now.update(|n| *n += ms);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> f64 {
+        self.now.get_untracked()
+    }
+
+    fn on_tick(&self, tick: Arc<dyn Fn() + Send + Sync>) {
+        let now = self.now.clone();
+        Effect::new(move |_| {
+            now.track();
+            tick();
+        });
+    }
 }

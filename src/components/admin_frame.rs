@@ -5,7 +5,7 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_navigate};
 use viewas_api::Role;
 
-use crate::{api::ApiClient, session::SessionContext};
+use crate::{client::ApiClient, session::SessionContext};
 
 pub fn role_label(role: Role) -> &'static str {
     match role {

@@ -5,7 +5,7 @@
 
 use leptos::{prelude::*, task::spawn_local};
 
-use crate::{api::ApiClient, session::SessionContext, time};
+use crate::{client::ApiClient, session::SessionContext, time};
 
 /// Five minutes before the end the banner turns to a warning.
 pub const WARNING_SECS: i64 = 5 * 60;
@@ -63,18 +63,18 @@ pub fn Banner(
                     <span class="banner-timer">
                         <span class="banner-timer-label">"Time left "</span>
                         <span class="time-left" role="timer" aria-label="Time left">
-                            {crate::erase::reactive(move || {time::mm_ss(seconds_left.get())}.into_any())}
+                            {move || {time::mm_ss(seconds_left.get())}.into_any()}
                         </span>
                     </span>
                 </p>
                 <p class="visually-hidden" aria-live="assertive" aria-atomic="true">
-                    {crate::erase::reactive(move || {
+                    {move || {
                         if warning.get() {
                             "Warning: this session ends in less than five minutes."
                         } else {
                             ""
                         }
-                    }.into_any())}
+                    }.into_any()}
                 </p>
                 <Show when=move || warning.get()>
                     <p class="banner-warning-text" aria-hidden="true">

@@ -1,6 +1,8 @@
 //! Runs of the last 30 days, succeeded vs failed per day, as inline SVG
-//! (no chart library). The SVG has a title and a description in words, so a
-//! screen reader gets the same picture.
+//! built by `view!` (no chart library; every text in it is escaped by the
+//! framework). The days are the server's, counted in the viewed user's time
+//! zone, and the chart says which zone. The SVG has a title and a
+//! description in words, so a screen reader gets the same picture.
 
 use leptos::prelude::*;
 use viewas_api::DayCount;
@@ -10,23 +12,13 @@ const H: f64 = 160.0;
 const PAD_TOP: f64 = 10.0;
 const PAD_BOTTOM: f64 = 22.0;
 
-/// `v` with one decimal (`12.3`), by integer arithmetic: formatting floats
-/// would pull Rust's float printing into the bundle.
-fn d1(v: f64) -> String {
-    let t = (v * 10.0).round() as i64;
-    let sign = if t < 0 { "-" } else { "" };
-    let t = t.unsigned_abs();
-    format!("{sign}{}.{}", t / 10, t % 10)
+/// A coordinate as SVG reads it, to a tenth.
+fn coord(v: f64) -> String {
+    format!("{v:.1}")
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// `YYYY-MM-DD` → `25 Nov`.
+/// `YYYY-MM-DD` → `25 Nov`: a calendar day as the server names it, so no
+/// time zone conversion happens here.
 fn short_day(day: &str) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -67,72 +59,59 @@ pub fn describe(days: &[DayCount]) -> String {
     text
 }
 
-/// The SVG markup (built as text: SVG `<title>` and `<desc>` are simplest
-/// this way, and every value in it is a number or escaped).
-pub fn svg(days: &[DayCount]) -> String {
-    let n = days.len().max(1) as f64;
+/// One day's bars (failed on top of succeeded), its tooltip, and a label a
+/// week apart (and on the last day unless a label is too near).
+fn day_bars(i: usize, d: DayCount, count: usize, max: f64) -> impl IntoView {
+    let slot = W / count.max(1) as f64;
+    let bar = (slot * 0.7).max(1.0);
+    let plot = H - PAD_TOP - PAD_BOTTOM;
+    let base = H - PAD_BOTTOM;
+    let x = i as f64 * slot + (slot - bar) / 2.0;
+    let h_ok = d.succeeded.max(0) as f64 / max * plot;
+    let h_fail = d.failed.max(0) as f64 / max * plot;
+    let label = short_day(&d.day);
+    let tip = format!("{label}: {} succeeded, {} failed", d.succeeded, d.failed);
+    let labelled = i % 7 == 0 || (i + 1 == count && i % 7 >= 4);
+    view! {
+        <g>
+            <title>{tip}</title>
+            <rect class="bar-ok" x=coord(x) y=coord(base - h_ok) width=coord(bar) height=coord(h_ok) />
+            <rect
+                class="bar-failed"
+                x=coord(x)
+                y=coord(base - h_ok - h_fail)
+                width=coord(bar)
+                height=coord(h_fail)
+            />
+            {labelled
+                .then(|| {
+                    view! {
+                        <text x=coord(x + bar / 2.0) y=coord(H - 6.0) class="chart-label">
+                            {label}
+                        </text>
+                    }
+                })}
+        </g>
+    }
+}
+
+/// The chart; `tz` is the viewed user's IANA time zone, in which the
+/// server counted the days.
+#[component]
+pub fn RunsChart(days: Vec<DayCount>, #[prop(into)] tz: String) -> impl IntoView {
+    let description = describe(&days);
     let max = days
         .iter()
         .map(|d| d.succeeded + d.failed)
         .max()
         .unwrap_or(0)
         .max(1) as f64;
-    let slot = W / n;
-    let bar = (slot * 0.7).max(1.0);
-    let plot = H - PAD_TOP - PAD_BOTTOM;
-    let mut out = format!(
-        "<svg viewBox=\"0 0 {} {}\" role=\"img\" aria-labelledby=\"runs-chart-title runs-chart-desc\" \
-         preserveAspectRatio=\"none\" class=\"chart-svg\" focusable=\"false\">\
-         <title id=\"runs-chart-title\">Runs per day, last 30 days</title>\
-         <desc id=\"runs-chart-desc\">{}</desc>",
-        W as i64,
-        H as i64,
-        esc(&describe(days))
-    );
-    out.push_str(&format!(
-        "<line x1=\"0\" y1=\"{y}\" x2=\"{w}\" y2=\"{y}\" class=\"chart-axis\"/>",
-        y = (H - PAD_BOTTOM) as i64,
-        w = W as i64,
-    ));
-    for (i, d) in days.iter().enumerate() {
-        let x_at = i as f64 * slot + (slot - bar) / 2.0;
-        let h_ok = d.succeeded.max(0) as f64 / max * plot;
-        let h_fail = d.failed.max(0) as f64 / max * plot;
-        let base = H - PAD_BOTTOM;
-        let tip = esc(&format!(
-            "{}: {} succeeded, {} failed",
-            short_day(&d.day),
-            d.succeeded,
-            d.failed
-        ));
-        let (x, bar_w) = (d1(x_at), d1(bar));
-        out.push_str(&format!(
-            "<g><title>{tip}</title>\
-             <rect class=\"bar-ok\" x=\"{x}\" y=\"{}\" width=\"{bar_w}\" height=\"{}\"/>\
-             <rect class=\"bar-failed\" x=\"{x}\" y=\"{}\" width=\"{bar_w}\" height=\"{}\"/></g>",
-            d1(base - h_ok),
-            d1(h_ok),
-            d1(base - h_ok - h_fail),
-            d1(h_fail),
-        ));
-        // A label a week apart, and the last day unless a label is too near.
-        let last = i + 1 == days.len();
-        if i % 7 == 0 || (last && i % 7 >= 4) {
-            out.push_str(&format!(
-                "<text x=\"{}\" y=\"{}\" class=\"chart-label\">{}</text>",
-                d1(x_at + bar / 2.0),
-                (H - 6.0) as i64,
-                esc(&short_day(&d.day))
-            ));
-        }
-    }
-    out.push_str("</svg>");
-    out
-}
-
-#[component]
-pub fn RunsChart(days: Vec<DayCount>) -> impl IntoView {
-    let markup = svg(&days);
+    let count = days.len();
+    let bars = days
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| day_bars(i, d, count, max))
+        .collect_view();
     view! {
         <figure class="chart">
             <figcaption>
@@ -140,8 +119,23 @@ pub fn RunsChart(days: Vec<DayCount>) -> impl IntoView {
                 <span class="legend legend-ok">"succeeded"</span>
                 " vs "
                 <span class="legend legend-failed">"failed"</span>
+                ", days in " <bdi class="chart-zone">{tz}</bdi>
             </figcaption>
-            <div class="chart-box" inner_html=markup></div>
+            <div class="chart-box">
+                <svg
+                    viewBox=format!("0 0 {W} {H}")
+                    role="img"
+                    aria-labelledby="runs-chart-title runs-chart-desc"
+                    preserveAspectRatio="none"
+                    class="chart-svg"
+                    focusable="false"
+                >
+                    <title id="runs-chart-title">"Runs per day, last 30 days"</title>
+                    <desc id="runs-chart-desc">{description}</desc>
+                    <line x1="0" y1=coord(H - PAD_BOTTOM) x2=coord(W) y2=coord(H - PAD_BOTTOM) class="chart-axis" />
+                    {bars}
+                </svg>
+            </div>
         </figure>
     }
 }

@@ -4,12 +4,12 @@
 //! how many more rows arrived.
 
 use leptos::{prelude::*, task::spawn_local};
+use serde::de::DeserializeOwned;
 use viewas_api::Page;
 
 use crate::{
-    api::{ApiClient, ApiErr, Fetch},
+    client::{ApiClient, ApiErr, Fetch},
     components::ErrorPanel,
-    json::FromJson,
 };
 
 /// The pages after the first of a list whose first page is a resource read
@@ -50,13 +50,11 @@ impl<T> Clone for Paging<T> {
 
 impl<T> Copy for Paging<T> {}
 
-impl<T: FromJson + Send + Sync + 'static> Paging<T> {
+impl<T: DeserializeOwned + Send + Sync + 'static> Paging<T> {
     /// Pages of `filter`'s list; `fetch` names the page at a cursor.
     /// Needs the [`ApiClient`] in context.
     pub fn new<S, F>(filter: S, fetch: impl Fn(&F, &str) -> Fetch + Send + Sync + 'static) -> Self
     where
-        // The page's own signal type (a `Memo`, an `RwSignal`) rather than a
-        // `Signal`: the wrapper would add its dispatch code to the wasm.
         S: Track + GetUntracked<Value = F> + Copy + Send + Sync + 'static,
         F: 'static,
     {
@@ -85,10 +83,7 @@ impl<T: FromJson + Send + Sync + 'static> Paging<T> {
             loading.set(true);
             error.set(None);
             spawn_local(async move {
-                let answer = api
-                    .get_json(Some(get))
-                    .await
-                    .and_then(|j| j.decode::<Page<T>>());
+                let answer = api.get::<Page<T>>(Some(get)).await;
                 // Answers asked for before the last filter change are
                 // dropped (and so are answers for a page no longer mounted).
                 if generation.try_get_value() != Some(asked_in) {
@@ -170,9 +165,9 @@ pub fn LoadMore(
     noun: &'static str,
 ) -> impl IntoView {
     view! {
-        {crate::erase::reactive(move || error.get().map(|e| view! { <ErrorPanel error=e /> }).into_any())}
+        {move || error.get().map(|e| view! { <ErrorPanel error=e /> }).into_any()}
         <div class="load-more">
-            {crate::erase::reactive(move || {
+            {move || {
                 cursor()
                     .map(|c| {
                         view! {
@@ -182,19 +177,19 @@ pub fn LoadMore(
                                 disabled=loading
                                 on:click=move |_| on_load.run(c.clone())
                             >
-                                {crate::erase::reactive(move || {
+                                {move || {
                                     if loading() { "Loading…" } else { "Load more" }.into_any()
-                                })}
+                                }}
                             </button>
                         }
                     })
                     .into_any()
-            })}
+            }}
             <p class="hint" role="status">
-                {crate::erase::reactive(move || {
+                {move || {
                     let n = loaded();
                     if n > 0 { format!("{n} more {noun} loaded.") } else { String::new() }.into_any()
-                })}
+                }}
             </p>
         </div>
     }

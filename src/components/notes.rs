@@ -3,7 +3,7 @@
 
 use leptos::{html, prelude::*};
 
-use crate::{api::ApiClient, session::SessionContext, time};
+use crate::{client::ApiClient, session::SessionContext, time};
 
 #[component]
 pub fn NotesDrawer(open: RwSignal<bool>) -> impl IntoView {
@@ -94,13 +94,13 @@ pub fn NotesDrawer(open: RwSignal<bool>) -> impl IntoView {
                     on:input=move |ev| text.set(event_target_value(&ev))
                 ></textarea>
                 <Show when=move || error.with(Option::is_some)>
-                    <p class="form-error" role="alert">{crate::erase::reactive(move || {error.get()}.into_any())}</p>
+                    <p class="form-error" role="alert">{move || {error.get()}.into_any()}</p>
                 </Show>
                 <button type="submit" class="btn btn-primary" disabled=move || save.pending().get()>
                     "Save note"
                 </button>
             </form>
-            {crate::erase::reactive(move || {
+            {move || {
                 let list = notes.get();
                 if list.is_empty() {
                     view! { <p class="empty">"No notes yet. What you write here is saved with the session record."</p> }
@@ -127,7 +127,7 @@ pub fn NotesDrawer(open: RwSignal<bool>) -> impl IntoView {
                     }
                         .into_any()
                 }
-            }.into_any())}
+            }.into_any()}
         </aside>
     }
 }

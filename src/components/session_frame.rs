@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
 use crate::{
-    api::ApiClient,
+    client::ApiClient,
     components::{Banner, NotesDrawer},
     session::SessionContext,
     time,
@@ -50,7 +50,7 @@ pub fn SessionFrame(children: ChildrenFn) -> impl IntoView {
             a.map(|a| time::zone_label(&a.session.target.timezone, &a.session.target.name))
         })
     };
-    crate::erase::reactive(move || {
+    move || {
         if ctx.is_active() {
             let children = children.clone();
             view! {
@@ -74,7 +74,7 @@ pub fn SessionFrame(children: ChildrenFn) -> impl IntoView {
         } else {
             leave_session().into_any()
         }
-    })
+    }
 }
 
 /// Where a session page goes once there is no session: to the summary of

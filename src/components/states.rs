@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::ApiErr;
+use crate::client::ApiErr;
 
 /// Grey placeholder lines in the shape of the content, so the page does not
 /// jump when it arrives.

@@ -1,6 +1,5 @@
 //! The console's data tables: one wrapper, caption and header row for all
-//! of them, so every table reads the same to a screen reader and the view
-//! code for the skeleton is in the wasm once (issue 6).
+//! of them, so every table reads the same to a screen reader.
 
 use leptos::prelude::*;
 

@@ -9,7 +9,7 @@ use viewas_api::{
 };
 
 use crate::{
-    api::{ApiClient, Fetch},
+    client::{ApiClient, Fetch},
     components::{DataTable, Empty, ErrorPanel, Skeleton},
     pages::first_name,
     session::SessionContext,
@@ -120,16 +120,16 @@ pub fn AssignmentsPage() -> impl IntoView {
     let user = viewed_user();
     let tz = user.timezone.clone();
     let first = first_name(&user);
-    let items = api.resource(|| Some(Fetch::View(path::assignments())));
+    let items = api.resource::<Vec<AssignmentSummary>>(|| Some(Fetch::View(path::assignments())));
     let retry = Callback::new(move |_| items.refetch());
     view! {
         <h1 tabindex="-1">"Assignments"</h1>
         <Transition fallback=|| view! { <Skeleton rows=6 /> }>
-            {crate::erase::reactive(move || {
+            {move || {
                 let tz = tz.clone();
                 let first = first.clone();
-                crate::erase::suspend(async move {
-                    match items.await.and_then(|j| j.decode::<Vec<AssignmentSummary>>()) {
+                Suspend::new(async move {
+                    match items.await {
                         Ok(list) if list.is_empty() => {
                             view! { <Empty text=format!("{first} has no assignments yet.") /> }
                                 .into_any()
@@ -178,7 +178,7 @@ pub fn AssignmentsPage() -> impl IntoView {
                         }
                     }
                 })
-            })}
+            }}
         </Transition>
     }
 }
@@ -207,7 +207,9 @@ pub fn AssignmentDetailPage() -> impl IntoView {
     let tz = user.timezone.clone();
     let first = first_name(&user);
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
-    let detail = api.resource(move || id.get().map(|id| Fetch::View(path::assignment(id))));
+    let detail = api.resource::<Option<AssignmentDetail>>(move || {
+        id.get().map(|id| Fetch::View(path::assignment(id)))
+    });
     let retry = Callback::new(move |_| detail.refetch());
     view! {
         <p class="crumbs">
@@ -219,11 +221,11 @@ pub fn AssignmentDetailPage() -> impl IntoView {
                 <Skeleton rows=8 />
             }
         }>
-            {crate::erase::reactive(move || {
+            {move || {
                 let tz = tz.clone();
                 let first = first.clone();
-                crate::erase::suspend(async move {
-                    match detail.await.and_then(|j| j.decode::<Option<AssignmentDetail>>()) {
+                Suspend::new(async move {
+                    match detail.await {
                         Ok(Some(a)) => view! { <AssignmentDetailView a=a tz=tz first=first /> }.into_any(),
                         Ok(None) => missing(&first).into_any(),
                         Err(e) if e.code() == Some(ErrorCode::NotFound) => missing(&first).into_any(),
@@ -236,7 +238,7 @@ pub fn AssignmentDetailPage() -> impl IntoView {
                         }
                     }
                 })
-            })}
+            }}
         </Transition>
     }
 }

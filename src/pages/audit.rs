@@ -2,15 +2,16 @@
 //! scopes them), filters, one session's events in order, and whether the
 //! hash chain verifies, said plainly.
 
+use std::collections::BTreeMap;
+
 use leptos::{html, prelude::*};
 use viewas_api::{
     AuditEvent, EndReason, ErrorCode, Id, Page, Role, Session, SessionStatus, VerifyResult,
 };
 
 use crate::{
-    api::{admin_path, encode, ApiClient, Fetch},
+    client::{admin_path, encode, ApiClient, Fetch},
     components::{AdminFrame, DataTable, Empty, ErrorPanel, Paging, Skeleton},
-    pages::impersonate::local_zone,
     session::SessionContext,
     time::{self, Style},
 };
@@ -87,7 +88,7 @@ fn how_ended(s: &Session) -> String {
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let api = ApiClient::expect();
-    let tz = StoredValue::new(local_zone());
+    let tz = StoredValue::new(time::local_zone());
     let filters = RwSignal::new(AuditFilters::default());
     let selected = RwSignal::new(None::<Id>);
     // People seen in the results, for the filter lists.
@@ -99,9 +100,11 @@ pub fn AuditPage() -> impl IntoView {
     let is_admin = SessionContext::expect()
         .auth_untracked()
         .is_some_and(|a| a.user.role == Role::Admin);
-    let verify = api.resource(move || is_admin.then(|| Fetch::Admin(admin_path::audit_verify())));
+    let verify = api.resource::<Option<VerifyResult>>(move || {
+        is_admin.then(|| Fetch::Admin(admin_path::audit_verify()))
+    });
     let retry_verify = Callback::new(move |_| verify.refetch());
-    let first_page = api.resource(move || {
+    let first_page = api.resource::<Page<Session>>(move || {
         Some(Fetch::Admin(admin_path::audit_sessions(
             &filters.get().query(None),
         )))
@@ -126,9 +129,9 @@ pub fn AuditPage() -> impl IntoView {
         <AdminFrame>
             <h1 tabindex="-1">"Audit"</h1>
             <Transition fallback=|| view! { <Skeleton rows=1 /> }>
-                {crate::erase::reactive(move || crate::erase::suspend(async move {
-                    match verify.await.and_then(|j| j.decode::<VerifyResult>()) {
-                        Ok(v) if v.ok => {
+                {move || Suspend::new(async move {
+                    match verify.await {
+                        Ok(Some(v)) if v.ok => {
                             view! {
                                 <p class="verify verify-ok" role="status">
                                     {format!(
@@ -139,7 +142,7 @@ pub fn AuditPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Ok(v) => {
+                        Ok(Some(v)) => {
                             let at = v
                                 .first_bad
                                 .map(|b| format!(" at event #{b}"))
@@ -154,7 +157,11 @@ pub fn AuditPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(e) if !is_admin || e.code() == Some(ErrorCode::NotAllowed) => {
+                        Ok(None) => view! {
+                            <p class="hint">"Verifying the whole audit trail is for administrators."</p>
+                        }
+                        .into_any(),
+                        Err(e) if e.code() == Some(ErrorCode::NotAllowed) => {
                             view! {
                                 <p class="hint">"Verifying the whole audit trail is for administrators."</p>
                             }
@@ -165,7 +172,7 @@ pub fn AuditPage() -> impl IntoView {
                                 .into_any()
                         }
                     }
-                }))}
+                })}
             </Transition>
             <h2>"Sessions"</h2>
             <div class="filters" role="group" aria-label="Filter sessions">
@@ -219,11 +226,11 @@ pub fn AuditPage() -> impl IntoView {
                     </select>
                 </div>
             </div>
-            <p class="hint">{crate::erase::reactive(move || {format!("Times in {}, your timezone.", tz.get_value())}.into_any())}</p>
+            <p class="hint">{move || {format!("Times in {}, your timezone.", tz.get_value())}.into_any()}</p>
             <Transition fallback=|| view! { <Skeleton rows=6 /> } set_pending=paging.reloading()>
-                {crate::erase::reactive(move || {
-                    crate::erase::suspend(async move {
-                        match first_page.await.and_then(|j| j.decode::<Page<Session>>()) {
+                {move || {
+                    Suspend::new(async move {
+                        match first_page.await {
                             Ok(page) => {
                                 remember(&page.items);
                                 let Page { items, next_cursor } = page;
@@ -235,13 +242,13 @@ pub fn AuditPage() -> impl IntoView {
                                     <DataTable headers=SESSION_COLUMNS caption="Impersonation sessions, newest first">
                                         <tbody>{session_rows(items, tz.get_value(), selected)}</tbody>
                                         <tbody>
-                                            {crate::erase::reactive(move || {
+                                            {move || {
                                                 // Later pages' people join the filter lists where
                                                 // their rows render, as the first page's do.
                                                 let rows = paging.rows();
                                                 remember(&rows);
                                                 session_rows(rows, tz.get_value(), selected)
-                                            }.into_any())}
+                                            }.into_any()}
                                         </tbody>
                                     </DataTable>
                                     {paging.load_more(next_cursor, "sessions")}
@@ -256,9 +263,9 @@ pub fn AuditPage() -> impl IntoView {
                             }
                         }
                     })
-                })}
+                }}
             </Transition>
-            {crate::erase::reactive(move || {selected.get().map(|id| view! { <SessionEvents id=id tz=tz.get_value() /> })}.into_any())}
+            {move || {selected.get().map(|id| view! { <SessionEvents id=id tz=tz.get_value() /> })}.into_any()}
         </AdminFrame>
     }
 }
@@ -298,7 +305,8 @@ fn session_rows(items: Vec<Session>, tz: String, selected: RwSignal<Option<Id>>)
 #[component]
 fn SessionEvents(id: Id, tz: String) -> impl IntoView {
     let api = ApiClient::expect();
-    let events = api.resource(move || Some(Fetch::Admin(admin_path::audit_events(id))));
+    let events =
+        api.resource::<Page<AuditEvent>>(move || Some(Fetch::Admin(admin_path::audit_events(id))));
     let retry = Callback::new(move |_| events.refetch());
     // The panel opens below the whole list, off screen after a tap on a row:
     // bring it into view and move focus to its heading.
@@ -315,10 +323,10 @@ fn SessionEvents(id: Id, tz: String) -> impl IntoView {
         <section class="card" id="audit-events" aria-labelledby="audit-events-title">
             <h2 id="audit-events-title" tabindex="-1" node_ref=heading>{format!("Events of session #{id}, in order")}</h2>
             <Transition fallback=|| view! { <Skeleton rows=5 /> }>
-                {crate::erase::reactive(move || {
+                {move || {
                     let tz = tz.clone();
-                    crate::erase::suspend(async move {
-                        match events.await.and_then(|j| j.decode::<Page<AuditEvent>>()) {
+                    Suspend::new(async move {
+                        match events.await {
                             Ok(page) if page.items.is_empty() => {
                                 view! { <Empty text="No events recorded for this session." /> }.into_any()
                             }
@@ -329,22 +337,18 @@ fn SessionEvents(id: Id, tz: String) -> impl IntoView {
                             }
                         }
                     })
-                })}
+                }}
             </Transition>
         </section>
     }
 }
 
-/// People by id, in id order. A sorted `Vec` rather than a `BTreeMap`: the
-/// lists are short, and the map's code costs about 4 KB of wasm.
-type People = Vec<(Id, String)>;
+/// People seen in the results by id, in id order.
+type People = BTreeMap<Id, String>;
 
 /// Adds a person to `people`, or renames them.
 fn meet(people: &mut People, id: Id, name: &str) {
-    match people.binary_search_by_key(&id, |(p, _)| *p) {
-        Ok(i) => people[i].1 = name.to_string(),
-        Err(i) => people.insert(i, (id, name.to_string())),
-    }
+    people.insert(id, name.to_string());
 }
 
 /// A list of the people seen so far in the results, to filter by one.
@@ -361,20 +365,17 @@ fn PersonFilter(
             <label for=id>{label}</label>
             <select id=id on:change=move |ev| on_choose.run(event_target_value(&ev).parse::<Id>().ok())>
                 <option value="">"Anyone"</option>
-                {crate::erase::reactive(move || {
-                    people
-                        .get()
-                        .into_iter()
-                        .map(|(person, name)| {
-                            view! {
-                                <option value=person.to_string() selected=move || chosen.get() == Some(person)>
-                                    {name}
-                                </option>
-                            }
-                        })
-                        .collect_view()
-                        .into_any()
-                })}
+                <For
+                    each=move || people.get()
+                    key=|(person, name)| (*person, name.clone())
+                    children=move |(person, name)| {
+                        view! {
+                            <option value=person.to_string() selected=move || chosen.get() == Some(person)>
+                                {name}
+                            </option>
+                        }
+                    }
+                />
             </select>
         </div>
     }

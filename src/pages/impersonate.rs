@@ -11,7 +11,7 @@ use viewas_api::{
 use wasm_bindgen::JsCast;
 
 use crate::{
-    api::{ApiClient, ApiErr},
+    client::{ApiClient, ApiErr},
     components::{admin_frame::role_label, AdminFrame},
     session::SessionContext,
     time,
@@ -19,16 +19,6 @@ use crate::{
 
 /// Quiet time after the last keystroke before searching.
 pub const DEBOUNCE_MS: u32 = 250;
-
-/// The browser's own time zone, for "last active" in the admin's view.
-pub fn local_zone() -> String {
-    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
-        .resolved_options();
-    js_sys::Reflect::get(&options, &"timeZone".into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_else(|| "UTC".into())
-}
 
 #[component]
 pub fn ImpersonatePage() -> impl IntoView {
@@ -49,7 +39,7 @@ pub fn ImpersonatePage() -> impl IntoView {
                 "Find the user, say why, and see Duvo as they see it. Sessions are read-only, time-boxed and recorded."
             </p>
             <UserSearch on_pick=Callback::new(move |item: UserSearchItem| selected.set(Some(item))) />
-            {crate::erase::reactive(move || {
+            {move || {
                 selected
                     .get()
                     .map(|item| {
@@ -60,7 +50,7 @@ pub fn ImpersonatePage() -> impl IntoView {
                             />
                         }
                     })
-            }.into_any())}
+            }.into_any()}
         </AdminFrame>
     }
 }
@@ -80,7 +70,7 @@ pub fn UserSearch(on_pick: Callback<UserSearchItem>) -> impl IntoView {
     // Each search gets a number; answers to older searches are dropped.
     let generation = StoredValue::new(0u64);
     let pending = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
-    let zone = StoredValue::new(local_zone());
+    let zone = StoredValue::new(time::local_zone());
 
     let run_search = {
         let api = api.clone();
@@ -267,9 +257,9 @@ pub fn UserSearch(on_pick: Callback<UserSearchItem>) -> impl IntoView {
             />
             <p id="search-status" class="hint" role="status">{status}</p>
             <Show when=move || notice.with(Option::is_some)>
-                <p class="form-error" role="alert">{crate::erase::reactive(move || {notice.get()}.into_any())}</p>
+                <p class="form-error" role="alert">{move || {notice.get()}.into_any()}</p>
             </Show>
-            {crate::erase::reactive(move || {
+            {move || {
                 error
                     .get()
                     .map(|e| {
@@ -283,7 +273,7 @@ pub fn UserSearch(on_pick: Callback<UserSearchItem>) -> impl IntoView {
                             />
                         }
                     })
-            }.into_any())}
+            }.into_any()}
             <ul
                 id="user-results"
                 role="listbox"
@@ -291,29 +281,24 @@ pub fn UserSearch(on_pick: Callback<UserSearchItem>) -> impl IntoView {
                 class="results"
                 hidden=move || !open.get() || results.with(Vec::is_empty)
             >
-                // A plain list, not <For>: a page of results is small, and
-                // keyed diffing costs more wasm than redrawing it (issue 6).
-                {crate::erase::reactive(move || {
-                    results
-                        .get()
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, item)| {
-                            view! {
-                                <UserOption
-                                    item=item
-                                    selected=Signal::derive(move || active.get() == Some(i))
-                                    zone=zone.get_value()
-                                    on_pick=Callback::new(move |it: UserSearchItem| {
-                                        active.set(Some(i));
-                                        pick(it)
-                                    })
-                                />
-                            }
-                        })
-                        .collect_view()
-                        .into_any()
-                })}
+                <For
+                    each=move || results.get().into_iter().enumerate()
+                    // The position too: keyboard selection goes by it.
+                    key=|(i, item)| (*i, item.user.id)
+                    children=move |(i, item)| {
+                        view! {
+                            <UserOption
+                                item=item
+                                selected=Signal::derive(move || active.get() == Some(i))
+                                zone=zone.get_value()
+                                on_pick=Callback::new(move |it: UserSearchItem| {
+                                    active.set(Some(i));
+                                    pick(it)
+                                })
+                            />
+                        }
+                    }
+                />
             </ul>
             <Show when=move || open.get() && next_cursor.with(Option::is_some)>
                 <button type="button" class="btn btn-secondary" on:click=load_more.clone()>
@@ -526,7 +511,7 @@ pub fn StartForm(item: UserSearchItem, on_cancel: Callback<()>) -> impl IntoView
                         class="hint"
                         class:hint-ok=move || { count() >= REASON_MIN_CHARS }
                     >
-                        {crate::erase::reactive(move || {format!("{} characters (at least {REASON_MIN_CHARS})", count())}.into_any())}
+                        {move || {format!("{} characters (at least {REASON_MIN_CHARS})", count())}.into_any()}
                     </p>
                 </div>
                 <div class="field">
@@ -542,7 +527,7 @@ pub fn StartForm(item: UserSearchItem, on_cancel: Callback<()>) -> impl IntoView
                 </div>
                 <Show when=move || error.with(Option::is_some)>
                     <div class="form-error" role="alert">
-                        <p>{crate::erase::reactive(move || {error.get()}.into_any())}</p>
+                        <p>{move || {error.get()}.into_any()}</p>
                         <Show when=move || conflict.get()>
                             <button type="button" class="btn btn-secondary" on:click=move |_| end_other.run(())>
                                 "End my other session and start this one"

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_navigate;
 use viewas_api::{ErrorCode, Role};
 
 use crate::{
-    api::{ApiClient, ApiErr},
+    client::{ApiClient, ApiErr},
     session::{AuthInfo, SessionContext},
 };
 
@@ -114,7 +114,7 @@ pub fn LoginPage() -> impl IntoView {
                         />
                     </div>
                     <Show when=move || error.with(Option::is_some)>
-                        <p class="form-error" role="alert">{crate::erase::reactive(move || {error.get()}.into_any())}</p>
+                        <p class="form-error" role="alert">{move || {error.get()}.into_any()}</p>
                     </Show>
                     <button
                         type="submit"

@@ -13,7 +13,7 @@ use viewas_api::{
 };
 
 use crate::{
-    api::{encode, ApiClient, Fetch},
+    client::{encode, ApiClient, Fetch},
     components::{DataTable, Empty, ErrorPanel, Paging, RunsChart, Skeleton},
     pages::{
         assignments::{run_badge, run_status, viewed_user},
@@ -121,8 +121,10 @@ pub fn RunsPage() -> impl IntoView {
         }
     });
 
-    let assignments = api.resource(|| Some(Fetch::View(path::assignments())));
-    let first_page = api.resource(move || Some(Fetch::View(filters.get().api_path(None))));
+    let assignments =
+        api.resource::<Vec<AssignmentSummary>>(|| Some(Fetch::View(path::assignments())));
+    let first_page =
+        api.resource::<RunsPage>(move || Some(Fetch::View(filters.get().api_path(None))));
     let retry = Callback::new(move |_| first_page.refetch());
 
     // Pages after the first, appended by "Load more"; reset by a new filter.
@@ -168,11 +170,10 @@ pub fn RunsPage() -> impl IntoView {
                 >
                     <option value="">"All assignments"</option>
                     <Transition>
-                        {crate::erase::reactive(move || crate::erase::suspend(async move {
+                        {move || Suspend::new(async move {
                             let selected = filters.get_untracked().assignment_id;
                             assignments
                                 .await
-                                .and_then(|j| j.decode::<Vec<AssignmentSummary>>())
                                 .unwrap_or_default()
                                 .into_iter()
                                 .map(|a| {
@@ -184,7 +185,7 @@ pub fn RunsPage() -> impl IntoView {
                                 })
                                 .collect_view()
                                 .into_any()
-                        }))}
+                        })}
                     </Transition>
                 </select>
             </div>
@@ -215,17 +216,17 @@ pub fn RunsPage() -> impl IntoView {
             </div>
         </div>
         <Transition fallback=|| view! { <Skeleton rows=8 /> } set_pending=paging.reloading()>
-            {crate::erase::reactive(move || {
+            {move || {
                 let first = first.clone();
-                crate::erase::suspend(async move {
-                    match first_page.await.and_then(|j| j.decode::<RunsPage>()) {
+                Suspend::new(async move {
+                    match first_page.await {
                         Ok(page) => {
                             let days = page.daily.clone().unwrap_or_default();
                             let first_cursor = page.next_cursor;
                             let empty = page.items.is_empty();
                             let rows = run_rows(page.items, &tz.get_value());
                             view! {
-                                <RunsChart days=days />
+                                <RunsChart days=days tz=tz.get_value() />
                                 {if empty {
                                     view! {
                                         <Empty text=format!("{first} has no runs that match these filters.") />
@@ -236,7 +237,7 @@ pub fn RunsPage() -> impl IntoView {
                                         <DataTable headers=RUN_COLUMNS caption="Runs, newest first">
                                             <tbody>{rows}</tbody>
                                             <tbody>
-                                                {crate::erase::reactive(move || {run_rows(paging.rows(), &tz.get_value())}.into_any())}
+                                                {move || {run_rows(paging.rows(), &tz.get_value())}.into_any()}
                                             </tbody>
                                         </DataTable>
                                     }
@@ -254,7 +255,7 @@ pub fn RunsPage() -> impl IntoView {
                         }
                     }
                 })
-            })}
+            }}
         </Transition>
     }
 }
@@ -267,7 +268,8 @@ pub fn RunDetailPage() -> impl IntoView {
     let tz = user.timezone.clone();
     let first = first_name(&user);
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
-    let detail = api.resource(move || id.get().map(|id| Fetch::View(path::run(id))));
+    let detail =
+        api.resource::<Option<RunDetail>>(move || id.get().map(|id| Fetch::View(path::run(id))));
     let retry = Callback::new(move |_| detail.refetch());
     view! {
         <p class="crumbs">
@@ -276,16 +278,16 @@ pub fn RunDetailPage() -> impl IntoView {
         <Transition fallback=move || {
             view! {
                 <h1 tabindex="-1">
-                    {crate::erase::reactive(move || {id.get().map(|i| format!("Run #{i}")).unwrap_or_else(|| "Run".into())}.into_any())}
+                    {move || {id.get().map(|i| format!("Run #{i}")).unwrap_or_else(|| "Run".into())}.into_any()}
                 </h1>
                 <Skeleton rows=8 />
             }
         }>
-            {crate::erase::reactive(move || {
+            {move || {
                 let tz = tz.clone();
                 let first = first.clone();
-                crate::erase::suspend(async move {
-                    match detail.await.and_then(|j| j.decode::<Option<RunDetail>>()) {
+                Suspend::new(async move {
+                    match detail.await {
                         Ok(Some(r)) => view! { <RunDetailView r=r tz=tz /> }.into_any(),
                         Ok(None) => run_missing(&first).into_any(),
                         Err(e) if e.code() == Some(ErrorCode::NotFound) => {
@@ -300,7 +302,7 @@ pub fn RunDetailPage() -> impl IntoView {
                         }
                     }
                 })
-            })}
+            }}
         </Transition>
     }
 }

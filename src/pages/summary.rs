@@ -8,10 +8,9 @@ use viewas_api::{EndReason, Session};
 use wasm_bindgen::JsCast;
 
 use crate::{
-    api::{admin_path, ApiClient, ApiResult, Fetch, Json},
+    client::{admin_path, ApiClient, ApiResult, Fetch},
     components::{admin_frame::role_label, AdminFrame, ErrorPanel, Skeleton},
-    pages::impersonate::local_zone,
-    session::{parse_ms, EndCause, EndedSession, SessionContext},
+    session::{EndCause, EndedSession, SessionContext},
     time::{self, Style},
 };
 
@@ -69,11 +68,11 @@ pub fn exit_not_confirmed(s: &Session, local: Option<&EndedSession>) -> bool {
 
 /// `ended - started` (or `expires - started`) as words.
 pub fn duration_words(s: &Session, local_end_ms: Option<f64>) -> String {
-    let start = parse_ms(&s.started_at);
+    let start = time::parse_ms(&s.started_at);
     let end = s
         .ended_at
         .as_deref()
-        .map(parse_ms)
+        .map(time::parse_ms)
         .or(local_end_ms)
         .unwrap_or(f64::NAN);
     if start.is_finite() && end.is_finite() && end >= start {
@@ -121,7 +120,7 @@ pub fn markdown(s: &Session, how: &str, duration: &str, tz: &str) -> String {
 }
 
 fn download_json(s: &Session) -> Result<(), String> {
-    let json = crate::json::to_string_pretty(s);
+    let json = serde_json::to_string_pretty(s).map_err(|e| e.to_string())?;
     let parts = js_sys::Array::of1(&json.into());
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/json");
@@ -147,14 +146,15 @@ pub fn SummaryPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
     let local: Option<EndedSession> = ctx.ended_untracked();
-    let data = api.resource(move || id.get().map(|id| Fetch::Admin(admin_path::session(id))));
+    let data =
+        api.resource::<Session>(move || id.get().map(|id| Fetch::Admin(admin_path::session(id))));
     let retry = Callback::new(move |_| data.refetch());
     // The server's answer, or what this tab knows when the server could not
     // be asked; `Err(None)`: no such session.
-    let outcome = move |answer: ApiResult<Json>| {
+    let outcome = move |answer: ApiResult<Session>| {
         let id = id.get_untracked().ok_or(None)?;
         let mine = local.clone().filter(|e| e.session.id == id);
-        match answer.and_then(|j| j.decode::<Session>()) {
+        match answer {
             Ok(s) => Ok((s, mine)),
             Err(_) if mine.is_some() => {
                 let m = mine.clone().map(|m| m.session);
@@ -167,9 +167,9 @@ pub fn SummaryPage() -> impl IntoView {
         <AdminFrame>
             <h1 tabindex="-1">"Session summary"</h1>
             <Transition fallback=|| view! { <Skeleton rows=8 /> }>
-                {crate::erase::reactive(move || {
+                {move || {
                     let outcome = outcome.clone();
-                    crate::erase::suspend(async move {
+                    Suspend::new(async move {
                     match outcome(data.await) {
                         Ok((s, mine)) => view! { <SummaryView s=s local=mine on_ended=retry /> }.into_any(),
                         Err(Some(e)) => {
@@ -182,7 +182,7 @@ pub fn SummaryPage() -> impl IntoView {
                         }
                     }
                 })
-                })}
+                }}
             </Transition>
             <p class="link-line">
                 <A href="/">"Back to Find a user"</A>
@@ -198,7 +198,7 @@ fn SummaryView(
     /// The server ended the session after all: show its record.
     on_ended: Callback<()>,
 ) -> impl IntoView {
-    let tz = local_zone();
+    let tz = time::local_zone();
     let how = how_it_ended(&s, local.as_ref(), &tz);
     let not_confirmed = exit_not_confirmed(&s, local.as_ref());
     let duration = duration_words(&s, local.as_ref().map(|l| l.at_ms));
@@ -273,7 +273,7 @@ fn SummaryView(
                 <button type="button" class="btn btn-secondary" on:click=end_again>
                     "End it on the server"
                 </button>
-                <p role="status">{crate::erase::reactive(move || {end_status.get()}.into_any())}</p>
+                <p role="status">{move || {end_status.get()}.into_any()}</p>
             </div>
         })}
         <dl class="facts summary">
@@ -337,7 +337,7 @@ fn SummaryView(
                 "Download JSON"
             </button>
         </div>
-        <p class="hint" role="status">{crate::erase::reactive(move || {copy_status.get()}.into_any())}</p>
+        <p class="hint" role="status">{move || {copy_status.get()}.into_any()}</p>
         <details class="record">
             <summary>"Support record (Markdown)"</summary>
             <pre>{record}</pre>

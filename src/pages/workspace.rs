@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use viewas_api::{routes::path, Workspace};
 
 use crate::{
-    api::{ApiClient, Fetch},
+    client::{ApiClient, Fetch},
     components::{admin_frame::role_label, DataTable, Empty, ErrorPanel, Skeleton},
     pages::assignments::ConnectionsTable,
 };
@@ -13,20 +13,20 @@ use crate::{
 #[component]
 pub fn WorkspacePage() -> impl IntoView {
     let api = ApiClient::expect();
-    let ws = api.resource(|| Some(Fetch::View(path::workspace())));
+    let ws = api.resource::<Workspace>(|| Some(Fetch::View(path::workspace())));
     let retry = Callback::new(move |_| ws.refetch());
     view! {
         <h1 tabindex="-1">"Workspace"</h1>
         <Transition fallback=|| view! { <Skeleton rows=8 /> }>
-            {crate::erase::reactive(move || crate::erase::suspend(async move {
-                match ws.await.and_then(|j| j.decode::<Workspace>()) {
+            {move || Suspend::new(async move {
+                match ws.await {
                     Ok(w) => view! { <WorkspaceView w=w /> }.into_any(),
                     Err(e) => {
                         view! { <ErrorPanel error=e retry=retry /> }
                             .into_any()
                     }
                 }
-            }))}
+            })}
         </Transition>
     }
 }

@@ -1,15 +1,25 @@
 //! The banner: who is being viewed, isolated from bidi tricks, read-only,
 //! time left, and the five-minute warning.
 
-use leptos::{mount::mount_to, prelude::*};
+use std::sync::Arc;
+
+use leptos::{mount::mount_to, prelude::*, task::tick};
 use leptos_router::components::Router;
-use viewas::{components::Banner, provide_app_contexts, session::EndCause};
+use viewas::{
+    components::Banner, provide_app_contexts_with_clock, session::EndCause, time::ManualClock,
+};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use crate::support::*;
 
+/// A clock standing at the browser's now, moved only by the test.
+fn clock() -> ManualClock {
+    ManualClock::new(js_sys::Date::now())
+}
+
 fn mount_banner(
     t: &FakeTransport,
+    clock: &ManualClock,
     target: viewas_api::User,
     secs: i64,
 ) -> (
@@ -22,8 +32,9 @@ fn mount_banner(
     let slot = Rc::new(RefCell::new(None));
     let out = slot.clone();
     let arc = t.arc();
+    let clock = Arc::new(clock.clone());
     let handle = mount_to(el.clone(), move || {
-        let (ctx, _) = provide_app_contexts(arc);
+        let (ctx, _) = provide_app_contexts_with_clock(arc, clock);
         ctx.start(started(target, 7, secs));
         *out.borrow_mut() = Some(ctx);
         view! {
@@ -48,8 +59,8 @@ fn banner_text(el: &web_sys::HtmlElement) -> String {
 async fn banner_says_who_is_viewed_and_that_it_is_read_only() {
     reset();
     let t = FakeTransport::always(200, "{}");
-    let (el, _dispose, _) = mount_banner(&t, alice(), 1800);
-    settle().await;
+    let (el, _dispose, _) = mount_banner(&t, &clock(), alice(), 1800);
+    until("the banner", || !text_of(&el, ".banner-title").is_empty()).await;
 
     let text = banner_text(&el);
     assert!(
@@ -60,8 +71,7 @@ async fn banner_says_who_is_viewed_and_that_it_is_read_only() {
     assert!(text.contains("Read-only"), "{text}");
     assert_eq!(text_of(&el, "bdi.banner-name"), "Alice Novak");
     // 30 minutes at most, but 10 without a view request: the sooner counts.
-    let left = text_of(&el, ".time-left");
-    assert!(left == "10:00" || left == "09:59", "time left {left}");
+    assert_eq!(text_of(&el, ".time-left"), "10:00");
     let buttons: Vec<String> = (0..4)
         .filter_map(|i| el.query_selector_all("button").ok()?.item(i))
         .filter_map(|b| b.text_content())
@@ -82,8 +92,8 @@ async fn a_name_with_bidi_controls_and_markup_cannot_rewrite_the_banner() {
     // the name were not isolated; the markup must stay text.
     hostile.name = "Mal\u{202E}<b>lory</b> admin".into();
     let t = FakeTransport::always(200, "{}");
-    let (el, _dispose, _) = mount_banner(&t, hostile.clone(), 1800);
-    settle().await;
+    let (el, _dispose, _) = mount_banner(&t, &clock(), hostile.clone(), 1800);
+    until("the banner", || !text_of(&el, ".banner-title").is_empty()).await;
 
     let title = find(&el, ".banner-title");
     // "Viewing as " is the title's own first text node, outside any <bdi>.
@@ -112,23 +122,26 @@ async fn a_name_with_bidi_controls_and_markup_cannot_rewrite_the_banner() {
 async fn the_countdown_ticks_and_warns_five_minutes_before_the_end() {
     reset();
     let t = FakeTransport::always(200, "{}");
-    let (el, _dispose, ctx) = mount_banner(&t, alice(), 302);
-    settle().await;
+    let clock = clock();
+    let (el, _dispose, ctx) = mount_banner(&t, &clock, alice(), 302);
+    tick().await;
     let banner = find(&el, ".banner");
-    let before = text_of(&el, ".time-left");
-    assert!(before == "05:02" || before == "05:01", "{before}");
+    assert_eq!(text_of(&el, ".time-left"), "05:02");
     assert!(!banner.class_list().contains("banner-warning"));
     assert_eq!(text_of(&el, "[aria-live=assertive]"), "");
 
-    // Under three seconds later it is inside the last five minutes.
-    sleep_ms(2600).await;
-    let after = text_of(&el, ".time-left");
-    assert!(
-        ["05:00", "04:59", "04:58"].contains(&after.as_str()),
-        "{after} ({} s)",
-        ctx.seconds_left().get_untracked()
-    );
-    assert!(banner.class_list().contains("banner-warning"));
+    // 1.6 s later it is still outside the last five minutes...
+    clock.advance(1600.0);
+    until("a second less", || text_of(&el, ".time-left") == "05:01").await;
+    assert!(!banner.class_list().contains("banner-warning"));
+    // ...and one second later inside them.
+    clock.advance(1000.0);
+    until("the warning", || {
+        banner.class_list().contains("banner-warning")
+    })
+    .await;
+    assert_eq!(text_of(&el, ".time-left"), "05:00");
+    assert_eq!(ctx.seconds_left().get_untracked(), 300);
     assert!(
         text_of(&el, "[aria-live=assertive]").contains("less than five minutes"),
         "the warning is announced"
@@ -139,14 +152,14 @@ async fn the_countdown_ticks_and_warns_five_minutes_before_the_end() {
 async fn the_countdown_reaching_zero_ends_the_session_as_expired() {
     reset();
     let t = FakeTransport::always(200, "{}");
-    let (_el, _dispose, ctx) = mount_banner(&t, alice(), 2);
-    settle().await;
-    assert!(ctx.active_untracked().is_some());
-    sleep_ms(3100).await;
-    assert!(
-        ctx.active_untracked().is_none(),
-        "still active after expiry"
-    );
+    let clock = clock();
+    let (_el, _dispose, ctx) = mount_banner(&t, &clock, alice(), 2);
+    tick().await;
+    clock.advance(1900.0);
+    tick().await;
+    assert!(ctx.active_untracked().is_some(), "ended before its time");
+    clock.advance(200.0);
+    until("the end by expiry", || ctx.active_untracked().is_none()).await;
     let ended = ctx.ended_untracked().expect("an ended session");
     assert_eq!(ended.cause, EndCause::Expired);
     assert_eq!(session_item("viewas.session"), None);
@@ -157,15 +170,16 @@ async fn the_countdown_reaching_zero_ends_the_session_as_expired() {
 async fn a_view_request_restarts_the_idle_clock() {
     reset();
     let t = FakeTransport::always(200, "[]");
-    let (_h, ctx, api) = contexts(&t);
+    let clock = clock();
+    let (_h, ctx, api) = contexts_with_clock(&t, Arc::new(clock.clone()));
     let mut s = started(alice(), 7, 1800);
     s.session.idle_timeout_secs = 60;
     ctx.start(s);
     let before = ctx.active_untracked().expect("active");
-    assert_eq!(before.seconds_left_at(js_sys::Date::now()), 60);
+    assert_eq!(before.seconds_left_at(ctx.now_ms()), 60);
     assert_eq!(before.expiry_cause(), EndCause::Idle);
-    sleep_ms(1100).await;
-    let _: Vec<wasm_bindgen::JsValue> = api
+    clock.advance(1100.0);
+    let _: Vec<serde_json::Value> = api
         .view(&viewas_api::routes::path::assignments())
         .await
         .expect("answered");
@@ -184,18 +198,19 @@ async fn a_view_request_restarts_the_idle_clock() {
 async fn exit_with_the_server_unreachable_still_leaves_and_says_the_server_was_not_told() {
     reset();
     let t = FakeTransport::unreachable();
-    let (el, _dispose, ctx) = mount_banner(&t, alice(), 1800);
-    settle().await;
+    let (el, _dispose, ctx) = mount_banner(&t, &clock(), alice(), 1800);
+    until("the banner", || !text_of(&el, ".banner-title").is_empty()).await;
     click(&el, ".btn-exit");
-    settle().await;
+    until("the exit", || ctx.ended_untracked().is_some()).await;
 
     // Fail closed: the context is cleared all the same.
     assert!(ctx.active_untracked().is_none(), "still in the session");
     assert_eq!(session_item("viewas.session"), None);
     let reqs = t.requests();
     assert!(
-        reqs.iter().any(|r| r.method == viewas::api::Method::Post
-            && r.path == "/api/impersonations/7/end"),
+        reqs.iter()
+            .any(|r| r.method == viewas::client::Method::Post
+                && r.path == "/api/impersonations/7/end"),
         "the end was asked for: {reqs:?}"
     );
     // But the summary must not say the server ended it.

@@ -4,7 +4,7 @@
 use leptos::{mount::mount_to, prelude::*};
 use leptos_router::components::Router;
 use viewas::{
-    api::{ApiErr, Method},
+    client::{ApiErr, Method},
     components::Banner,
     provide_app_contexts,
     session::{ActiveSession, EndCause, SessionContext},
@@ -49,7 +49,7 @@ async fn a_reload_restores_the_session_from_session_storage() {
         .session_storage()
         .unwrap()
         .unwrap()
-        .set_item("viewas.session", &viewas::json::to_string(&active))
+        .set_item("viewas.session", &serde_json::to_string(&active).unwrap())
         .unwrap();
     let t = FakeTransport::always(200, "{}");
     let el = container();
@@ -79,7 +79,7 @@ async fn a_reload_restores_the_session_from_session_storage() {
         .session_storage()
         .unwrap()
         .unwrap()
-        .set_item("viewas.session", &viewas::json::to_string(&ended))
+        .set_item("viewas.session", &serde_json::to_string(&ended).unwrap())
         .unwrap();
     assert!(SessionContext::restore().active_untracked().is_none());
     assert_eq!(session_item("viewas.session"), None, "and it is removed");
@@ -204,9 +204,7 @@ async fn a_401_session_ended_leaves_the_session() {
     );
     let (_h, ctx, api) = contexts(&t);
     ctx.start(started(alice(), 7, 1800));
-    let answer = api
-        .view::<wasm_bindgen::JsValue>(&path::assignments())
-        .await;
+    let answer = api.view::<serde_json::Value>(&path::assignments()).await;
     match answer {
         Err(ApiErr::Server {
             status: 401,
@@ -297,7 +295,7 @@ async fn a_session_that_still_stands_is_left_alone_and_not_counted_as_a_view() {
 #[wasm_bindgen_test]
 async fn no_answer_or_a_disabled_impersonator_at_the_check() {
     reset();
-    let t = FakeTransport::new(|_| Err(viewas::api::TransportError::Timeout));
+    let t = FakeTransport::new(|_| Err(viewas::client::TransportError::Timeout));
     let (_h, ctx, api) = contexts(&t);
     ctx.start(started(alice(), 7, 1800));
     api.check_session().await;
@@ -325,7 +323,7 @@ fn a_session_saved_without_its_deadlines_is_restored_with_them() {
     let raw = format!(
         r#"{{"token":"{}","session":{}}}"#,
         s.token,
-        viewas::json::to_string(&s.session)
+        serde_json::to_string(&s.session).unwrap()
     );
     web_sys::window()
         .and_then(|w| w.session_storage().ok().flatten())
@@ -334,7 +332,7 @@ fn a_session_saved_without_its_deadlines_is_restored_with_them() {
     let active = ctx.active_untracked().expect("restored");
     assert_eq!(active.token, "imp-token-7");
     assert!(
-        (active.deadline_ms - viewas::session::parse_ms(&s.session.expires_at)).abs() < 1.0,
+        (active.deadline_ms - viewas::time::parse_ms(&s.session.expires_at)).abs() < 1.0,
         "the deadline comes from the session's own end"
     );
 }

@@ -2,7 +2,7 @@
 //! active, unexpired session leaves the browser.
 
 use viewas::{
-    api::{ApiErr, Method, Refusal},
+    client::{ApiErr, Method, Refusal},
     session::EndCause,
 };
 use viewas_api::routes::path;
@@ -23,7 +23,7 @@ async fn an_allowed_view_request_goes_out_with_the_session_token() {
     let t = FakeTransport::always(200, "[]");
     let (_h, ctx, api) = contexts(&t);
     ctx.start(started(alice(), 7, 1800));
-    let got: Vec<wasm_bindgen::JsValue> = api.view(&path::assignments()).await.expect("answered");
+    let got: Vec<serde_json::Value> = api.view(&path::assignments()).await.expect("answered");
     assert!(got.is_empty());
     assert_eq!(t.calls(), 1);
     let req = &t.requests()[0];
@@ -39,9 +39,15 @@ async fn writes_are_refused_without_a_request() {
     let (_h, ctx, api) = contexts(&t);
     ctx.start(started(alice(), 7, 1800));
     for m in [Method::Post, Method::Put, Method::Patch, Method::Delete] {
-        let why = refused(api.view_request(m, &path::assignments()).await);
+        let why = refused(
+            api.view_request::<serde_json::Value>(m, &path::assignments())
+                .await,
+        );
         assert_eq!(why, Refusal::NotReadOnly(m));
-        let why = refused(api.view_request(m, &path::run(3)).await);
+        let why = refused(
+            api.view_request::<serde_json::Value>(m, &path::run(3))
+                .await,
+        );
         assert_eq!(why, Refusal::NotReadOnly(m));
     }
     assert_eq!(t.calls(), 0);
@@ -67,7 +73,7 @@ async fn paths_off_the_route_table_are_refused_without_a_request() {
         "/api/audit/sessions",
         "https://elsewhere.example/api/view/assignments",
     ] {
-        match refused(api.view_request(Method::Get, p).await) {
+        match refused(api.view_request::<serde_json::Value>(Method::Get, p).await) {
             Refusal::NotAViewRoute(_) => {}
             other => panic!("{p}: {other:?}"),
         }
@@ -80,7 +86,10 @@ async fn without_a_session_nothing_is_requested() {
     reset();
     let t = FakeTransport::always(200, "[]");
     let (_h, _ctx, api) = contexts(&t);
-    let why = refused(api.view_request(Method::Get, &path::assignments()).await);
+    let why = refused(
+        api.view_request::<serde_json::Value>(Method::Get, &path::assignments())
+            .await,
+    );
     assert_eq!(why, Refusal::NoSession);
     assert_eq!(t.calls(), 0);
 }
@@ -96,13 +105,16 @@ async fn once_exit_has_begun_nothing_more_is_requested() {
         ctx.active_untracked().is_some(),
         "still active until the server answers"
     );
-    let why = refused(api.view_request(Method::Get, &path::assignments()).await);
+    let why = refused(
+        api.view_request::<serde_json::Value>(Method::Get, &path::assignments())
+            .await,
+    );
     assert_eq!(why, Refusal::SessionEnded);
     assert_eq!(t.calls(), 0);
     // A session started after that one is not held back by its Exit.
     ctx.end_local(EndCause::Exit, None);
     ctx.start(started(alice(), 8, 1800));
-    let got: Vec<wasm_bindgen::JsValue> = api.view(&path::assignments()).await.expect("answered");
+    let got: Vec<serde_json::Value> = api.view(&path::assignments()).await.expect("answered");
     assert!(got.is_empty());
     assert_eq!(t.calls(), 1);
 }
@@ -114,7 +126,10 @@ async fn an_ended_session_requests_nothing() {
     let (_h, ctx, api) = contexts(&t);
     ctx.start(started(alice(), 7, 1800));
     ctx.end_local(EndCause::Exit, None);
-    let why = refused(api.view_request(Method::Get, &path::assignments()).await);
+    let why = refused(
+        api.view_request::<serde_json::Value>(Method::Get, &path::assignments())
+            .await,
+    );
     assert_eq!(why, Refusal::SessionEnded);
     assert_eq!(t.calls(), 0);
 }
@@ -134,10 +149,13 @@ async fn an_expired_session_requests_nothing_and_ends() {
         .session_storage()
         .unwrap()
         .unwrap()
-        .set_item("viewas.session", &viewas::json::to_string(&active))
+        .set_item("viewas.session", &serde_json::to_string(&active).unwrap())
         .unwrap();
     let (_h, ctx, api) = contexts(&t);
-    let why = refused(api.view_request(Method::Get, &path::assignments()).await);
+    let why = refused(
+        api.view_request::<serde_json::Value>(Method::Get, &path::assignments())
+            .await,
+    );
     // Refused as expired by the guard, or as ended if the countdown got
     // there first; either way nothing was sent.
     assert!(

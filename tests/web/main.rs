@@ -10,8 +10,8 @@ mod support;
 
 mod banner;
 mod context;
+mod decoding;
 mod guard;
-mod json;
 mod notes;
 mod paging;
 mod routing;

@@ -3,7 +3,7 @@
 
 use leptos::{mount::mount_to, prelude::*};
 use leptos_router::components::Router;
-use viewas::{api::Method, components::SessionFrame, provide_app_contexts};
+use viewas::{client::Method, components::SessionFrame, provide_app_contexts};
 use viewas_api::Note;
 use wasm_bindgen_test::wasm_bindgen_test;
 

@@ -9,8 +9,8 @@ use std::sync::{
 
 use leptos::{mount::mount_to, prelude::*};
 use viewas::{
-    api::{ApiErr, Fetch, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError},
     app::AppRouter,
+    client::{ApiErr, Fetch, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError},
     components::{DataTable, ErrorPanel, LoadMore, Paging},
     provide_app_contexts,
     session::AuthInfo,
@@ -160,6 +160,8 @@ struct Held {
     inner: FakeTransport,
     holding: Arc<AtomicBool>,
     held: Arc<std::sync::Mutex<&'static str>>,
+    /// The answers waiting for [`Held::release`].
+    waiting: Arc<std::sync::Mutex<Vec<std::task::Waker>>>,
 }
 
 impl Held {
@@ -168,6 +170,7 @@ impl Held {
             inner,
             holding: Arc::new(AtomicBool::new(false)),
             held: Arc::new(std::sync::Mutex::new("cursor=")),
+            waiting: Arc::new(std::sync::Mutex::new(Vec::new())),
         }
     }
 
@@ -185,6 +188,10 @@ impl Held {
 
     fn release(&self) {
         self.holding.store(false, Ordering::SeqCst);
+        let waiting = self.waiting.lock().map(|mut w| std::mem::take(&mut *w));
+        for waker in waiting.unwrap_or_default() {
+            waker.wake();
+        }
     }
 
     /// The paths of the later pages asked for, in order.
@@ -204,9 +211,19 @@ impl Transport for Held {
         let later = req.path.contains(part);
         let answer = self.inner.send(req);
         let holding = self.holding.clone();
+        let waiting = self.waiting.clone();
         Box::pin(async move {
-            while later && holding.load(Ordering::SeqCst) {
-                sleep_ms(5).await;
+            if later {
+                std::future::poll_fn(|cx| {
+                    if !holding.load(Ordering::SeqCst) {
+                        return std::task::Poll::Ready(());
+                    }
+                    if let Ok(mut w) = waiting.lock() {
+                        w.push(cx.waker().clone());
+                    }
+                    std::task::Poll::Pending
+                })
+                .await;
             }
             answer.await
         })

@@ -4,7 +4,7 @@
 use leptos::{mount::mount_to, prelude::*};
 use leptos_router::components::Router;
 use viewas::{
-    api::Method,
+    client::Method,
     pages::impersonate::StartForm,
     provide_app_contexts,
     session::{AuthInfo, SessionContext},

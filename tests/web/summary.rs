@@ -1,7 +1,7 @@
 //! The summary's words and support record, and the embedding messages.
 
 use viewas::{
-    api::Method,
+    client::Method,
     embed,
     pages::summary::{how_it_ended, markdown},
     session::{EndCause, EndedSession},
@@ -105,7 +105,7 @@ fn the_parent_message_has_the_agreed_shape() {
         reason: "expiry".into(),
     };
     assert_eq!(
-        viewas::json::to_string(&m),
+        serde_json::to_string(&m).unwrap(),
         r#"{"type":"viewas.session.ended","session_id":7,"reason":"expiry"}"#
     );
 }
@@ -193,8 +193,8 @@ async fn only_an_origin_in_the_servers_list_gets_a_message() {
         }
     });
     let (_h, _ctx, api) = contexts(&t);
-    embed::load_server_origins(api.clone()).await;
-    embed::load_server_origins(api).await;
+    viewas::load_partner_origins(&api).await;
+    viewas::load_partner_origins(&api).await;
     let reqs = t.requests();
     assert_eq!(reqs.len(), 1, "fetched once");
     assert_eq!(reqs[0].method, Method::Get);
@@ -213,7 +213,7 @@ async fn only_an_origin_in_the_servers_list_gets_a_message() {
     embed::set_server_origins(None);
     let down = FakeTransport::unreachable();
     let (_h2, _ctx2, api2) = contexts(&down);
-    embed::load_server_origins(api2).await;
+    viewas::load_partner_origins(&api2).await;
     assert_eq!(down.calls(), 1);
     assert!(!embed::notify_window(&window, embed::ENDED, 7, "exit"));
 
@@ -239,7 +239,7 @@ async fn an_exit_the_server_did_not_hear_is_told_and_can_be_ended_again() {
         atomic::{AtomicBool, Ordering},
         Arc,
     };
-    use viewas::{api::HttpResponse, app::AppRouter, provide_app_contexts, session::AuthInfo};
+    use viewas::{app::AppRouter, client::HttpResponse, provide_app_contexts, session::AuthInfo};
     use viewas_api::SessionStatus;
 
     reset();
@@ -249,7 +249,9 @@ async fn an_exit_the_server_did_not_hear_is_told_and_can_be_ended_again() {
     let (on, done) = (online.clone(), ended_on_server.clone());
     let t = FakeTransport::new(move |req| {
         if !on.load(Ordering::SeqCst) {
-            return Err(viewas::api::TransportError::Unreachable("offline".into()));
+            return Err(viewas::client::TransportError::Unreachable(
+                "offline".into(),
+            ));
         }
         let mut s = session_for(alice(), 7, 1800);
         match (req.method, req.path.as_str()) {

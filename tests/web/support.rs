@@ -6,7 +6,7 @@ use std::sync::{
     Arc, Mutex,
 };
 
-use viewas::api::{HttpRequest, HttpResponse, LocalFuture, Transport, TransportError};
+use viewas::client::{HttpRequest, HttpResponse, LocalFuture, Transport, TransportError};
 use viewas_api::{
     NotifyPolicy, Org, Person, ReasonCategory, Role, Session, SessionStatus, StartedImpersonation,
     User,
@@ -170,11 +170,23 @@ pub async fn sleep_ms(ms: u32) {
     gloo_timers::future::TimeoutFuture::new(ms).await;
 }
 
-/// Lets effects and spawned tasks run.
-pub async fn settle() {
-    for _ in 0..3 {
+/// Lets effects and spawned tasks run until `done` holds (at most 50
+/// rounds of the task queue); says what it waited for when it never does.
+pub async fn until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..50 {
+        if done() {
+            return;
+        }
         leptos::task::tick().await;
-        sleep_ms(10).await;
+    }
+    assert!(done(), "waited in vain for: {what}");
+}
+
+/// Lets effects and spawned tasks run (the fake transport answers at once,
+/// so a few rounds of the task queue are enough; no timer is waited for).
+pub async fn settle() {
+    for _ in 0..8 {
+        leptos::task::tick().await;
     }
 }
 
@@ -185,7 +197,19 @@ pub fn contexts(
 ) -> (
     Box<dyn std::any::Any>,
     viewas::session::SessionContext,
-    viewas::api::ApiClient,
+    viewas::client::ApiClient,
+) {
+    contexts_with_clock(t, Arc::new(viewas::time::SystemClock))
+}
+
+/// [`contexts`] with the session counting down by `clock`.
+pub fn contexts_with_clock(
+    t: &FakeTransport,
+    clock: Arc<dyn viewas::time::Clock>,
+) -> (
+    Box<dyn std::any::Any>,
+    viewas::session::SessionContext,
+    viewas::client::ApiClient,
 ) {
     use leptos::prelude::*;
     use std::{cell::RefCell, rc::Rc};
@@ -193,7 +217,7 @@ pub fn contexts(
     let out = slot.clone();
     let arc = t.arc();
     let handle = leptos::mount::mount_to(container(), move || {
-        let (ctx, api) = viewas::provide_app_contexts(arc);
+        let (ctx, api) = viewas::provide_app_contexts_with_clock(arc, clock);
         *out.borrow_mut() = Some((ctx, api));
         view! { <span></span> }
     });
