@@ -79,6 +79,18 @@ pub struct Config {
     /// Directory of the demo partner portal's static page.
     #[arg(long, env = "VIEWAS_PORTAL_DIR", default_value = "portal")]
     pub portal_dir: PathBuf,
+
+    /// A reverse proxy or load balancer whose `X-Forwarded-For` is believed
+    /// (CIDR or a single address, e.g. 10.0.0.0/8). Repeatable; the
+    /// environment variable takes a comma-separated list. None by default:
+    /// sign-in throttling then counts the socket's peer.
+    #[arg(
+        long = "trusted-proxy",
+        env = "VIEWAS_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_trusted_proxy
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Config {
@@ -157,6 +169,17 @@ fn parse_seed_size(s: &str) -> Result<crate::seed::SeedSize, String> {
         "small" => Ok(crate::seed::SeedSize::Small),
         _ => Err("use `full` or `small`".into()),
     }
+}
+
+/// A trusted proxy: a CIDR block, or one address (its own /32 or /128).
+pub fn parse_trusted_proxy(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map(|net| net.trunc())
+        .map_err(|_| {
+            format!("trusted proxy {s:?} must be a CIDR block such as 10.0.0.0/8, or an address")
+        })
 }
 
 /// The origin a browser uses for a server bound to `addr`. An unspecified
@@ -271,6 +294,30 @@ mod tests {
         let c =
             Config::try_parse_from(["viewas-server", "--portal-addr", "127.0.0.1:8090"]).unwrap();
         assert_eq!(c.portal_addr.unwrap().port(), 8090);
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidr_blocks() {
+        let c = Config::try_parse_from(["viewas-server"]).unwrap();
+        assert!(c.trusted_proxies.is_empty(), "none by default");
+        let c = Config::try_parse_from([
+            "viewas-server",
+            "--trusted-proxy",
+            "10.0.0.0/8",
+            "--trusted-proxy",
+            "192.0.2.7",
+            "--trusted-proxy",
+            "fd00::/8",
+        ])
+        .unwrap();
+        let nets: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.0.2.7/32", "fd00::/8"]);
+        assert_eq!(
+            parse_trusted_proxy("10.1.2.3/8").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+        assert!(parse_trusted_proxy("10.0.0.0/33").is_err());
+        assert!(parse_trusted_proxy("proxy.internal").is_err());
     }
 
     #[test]
