@@ -3,9 +3,7 @@
 //! impersonation tokens, so an impersonation token cannot reach any handler
 //! that takes one of them.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum_extra::headers::authorization::Bearer;
@@ -223,23 +221,6 @@ impl FromRequestParts<AppState> for ViewScope {
             .get::<ViewScope>()
             .cloned()
             .ok_or_else(|| AppError::Internal("view handler reached without a ViewScope".into()))
-    }
-}
-
-/// The client's address, for throttling sign-ins. Taken from the socket, not
-/// from headers a client could set.
-pub struct ClientAddr(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        let addr = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ci| ci.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_string());
-        Ok(ClientAddr(addr))
     }
 }
 
