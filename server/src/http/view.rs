@@ -74,10 +74,8 @@ async fn gate(state: &AppState, mut req: Request, next: Next) -> Result<Response
             target_org_id,
             ..
         } => (impersonator, session, target_org_id),
+        Caller::DeadImpersonation(_) => return Err(AppError::SessionEnded),
     };
-    if !session.is_active() {
-        return Err(AppError::SessionEnded);
-    }
     let method = req.method().clone();
     let base = request_record(state, &req, impersonator.id, &session);
     if method != Method::GET {

@@ -149,6 +149,21 @@ pub fn end(
     reason: EndReason,
     actor_id: Option<i64>,
 ) -> DbResult<bool> {
+    end_with_reason(conn, id, now, ended_at, reason, actor_id, None)
+}
+
+/// [`end`], with the words the person ending it gave (in the audit row).
+/// The session's tokens are revoked in the same transaction, so the token
+/// row says what the session row says.
+pub fn end_with_reason(
+    conn: &Connection,
+    id: i64,
+    now: i64,
+    ended_at: i64,
+    reason: EndReason,
+    actor_id: Option<i64>,
+    words: Option<&str>,
+) -> DbResult<bool> {
     let Some(row) = session_by_id(conn, id)? else {
         return Ok(false);
     };
@@ -160,12 +175,19 @@ pub fn end(
          WHERE id = ?1 AND ended_at IS NULL",
     )?
     .execute(params![id, ended_at, reason.as_str()])?;
-    let detail = serde_json::json!({
+    conn.prepare_cached(
+        "UPDATE tokens SET revoked_at = ?2 WHERE session_id = ?1 AND revoked_at IS NULL",
+    )?
+    .execute(params![id, now])?;
+    let mut detail = serde_json::json!({
         "end_reason": reason.as_str(),
         "ended_at": rfc3339(ended_at),
         "pages_viewed": row.pages_viewed,
-    })
-    .to_string();
+    });
+    if let Some(words) = words {
+        detail["reason"] = words.into();
+    }
+    let detail = detail.to_string();
     audit::append(
         conn,
         &NewEvent {
