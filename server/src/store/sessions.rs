@@ -7,6 +7,7 @@ use viewas_api::{AccessHistoryItem, EndReason, Note, ReasonCategory, Session, Se
 
 use super::accounts::{self, TokenKind};
 use super::audit::{self, NewEvent};
+use super::blocked;
 use super::rows::{
     account_by_id, client_orgs, first_rows, session_by_id, session_from_row, Account, SessionRow,
     Word, ROW_CAP, SESSION_COLS,
@@ -261,7 +262,10 @@ pub struct ViewRecord {
     /// When the request arrived (the row's time, and the idle clock's reset).
     pub now: i64,
     pub method: String,
+    /// Bounded, with only the query parameters the route reads.
     pub path: String,
+    /// JSON: the whole target's length and hash when `path` is not all of it.
+    pub detail: Option<String>,
     /// The status the request would be answered with.
     pub status: i64,
 }
@@ -275,6 +279,9 @@ pub enum Recorded {
     /// let the request in: the row says 401, and the answer must be 401
     /// `session_ended`, without the data.
     SessionEnded,
+    /// A blocked attempt over the session's limit: answer 429. Only the
+    /// first one over it gets a row (the summary); the rest get none.
+    Throttled { retry_after: i64 },
 }
 
 /// The `view` (or `blocked`) audit row; a 2xx view also counts a page and
@@ -288,9 +295,26 @@ pub enum Recorded {
 /// `session_ended` row, and the caller must not send what it prepared.
 pub fn record_view(conn: &Connection, v: &ViewRecord, kind: &str, now: i64) -> DbResult<Recorded> {
     let counts = kind == "view" && (200..300).contains(&v.status);
+    let mut detail = v.detail.clone();
+    let (mut status_over, mut throttled) = (None, None);
+    if kind == "blocked" {
+        if let Some(over) = blocked::over_limit(conn, v.session_id, v.now)? {
+            let retry_after = over.retry_after;
+            if over.summarised {
+                return Ok(Recorded::Throttled { retry_after });
+            }
+            detail = Some(blocked::summary(v.detail.as_deref(), v.now + retry_after));
+            status_over = Some(429);
+            throttled = Some(Recorded::Throttled { retry_after });
+        }
+    }
     let (at, status, outcome) = if still_running(conn, v.session_id, now, counts.then_some(v.now))?
     {
-        (v.now, v.status, Recorded::AsAnswered)
+        (
+            v.now,
+            status_over.unwrap_or(v.status),
+            throttled.unwrap_or(Recorded::AsAnswered),
+        )
     } else {
         // Not running, or its time is up: `settle` ends it if it is due and
         // says how it stands (a session gone from the table counts as ended).
@@ -299,7 +323,11 @@ pub fn record_view(conn: &Connection, v: &ViewRecord, kind: &str, now: i64) -> D
             if counts {
                 count_page(conn, v.session_id, v.now)?;
             }
-            (v.now, v.status, Recorded::AsAnswered)
+            (
+                v.now,
+                status_over.unwrap_or(v.status),
+                throttled.unwrap_or(Recorded::AsAnswered),
+            )
         } else {
             (now.max(v.now), 401, Recorded::SessionEnded)
         }
@@ -315,7 +343,7 @@ pub fn record_view(conn: &Connection, v: &ViewRecord, kind: &str, now: i64) -> D
             method: Some(&v.method),
             path: Some(&v.path),
             status: Some(status),
-            detail: None,
+            detail: detail.as_deref(),
         },
     )?;
     Ok(outcome)
