@@ -11,7 +11,7 @@ use viewas_api::{
 
 use crate::{
     client::{admin_path, encode, ApiClient, Fetch},
-    components::{AdminFrame, DataTable, Empty, ErrorPanel, Paging, Skeleton},
+    components::{isolate, AdminFrame, DataTable, Empty, ErrorPanel, Paging, Skeleton},
     session::SessionContext,
     time::{self, Style},
 };
@@ -291,7 +291,7 @@ fn session_rows(items: Vec<Session>, tz: String, selected: RwSignal<Option<Id>>)
                     <td><bdi>{s.target.name.clone()}</bdi></td>
                     <td>
                         {s.reason_category.label()}
-                        <span class="cell-sub">{s.reason.clone()}</span>
+                        <span class="cell-sub"><bdi>{s.reason.clone()}</bdi></span>
                     </td>
                     <td>{time::format_ts(&s.started_at, &tz, Style::DateTime)}</td>
                     <td>{how_ended(&s)}</td>
@@ -371,7 +371,7 @@ fn PersonFilter(
                     children=move |(person, name)| {
                         view! {
                             <option value=person.to_string() selected=move || chosen.get() == Some(person)>
-                                {name}
+                                {isolate(&name)}
                             </option>
                         }
                     }
@@ -397,7 +397,7 @@ fn event_table(items: Vec<AuditEvent>, tz: &str) -> impl IntoView {
                     <th scope="row">{e.kind.replace('_', " ")}</th>
                     <td class="mono">{request}</td>
                     <td>{e.status.map(|s| s.to_string()).unwrap_or_default()}</td>
-                    <td>{e.detail.unwrap_or_default()}</td>
+                    <td><bdi>{e.detail.unwrap_or_default()}</bdi></td>
                 </tr>
             }
         })

@@ -280,18 +280,18 @@ fn SummaryView(
             <dt>"Who"</dt>
             <dd>
                 <bdi>{s.impersonator.name.clone()}</bdi>
-                " (" {s.impersonator.email.clone()} "), "
+                " (" <bdi>{s.impersonator.email.clone()}</bdi> "), "
                 {role_label(s.impersonator.role)} ", " <bdi>{s.impersonator.org_name.clone()}</bdi>
             </dd>
             <dt>"Viewed as"</dt>
             <dd>
                 <bdi>{s.target.name.clone()}</bdi>
-                " (" {s.target.email.clone()} "), " <bdi>{s.target.org.name.clone()}</bdi>
+                " (" <bdi>{s.target.email.clone()}</bdi> "), " <bdi>{s.target.org.name.clone()}</bdi>
             </dd>
             <dt>"Why"</dt>
             <dd>
-                {s.reason_category.label()} ": " {s.reason.clone()}
-                {s.ticket.clone().map(|t| view! { " · Ticket " {t} })}
+                {s.reason_category.label()} ": " <bdi class="summary-reason">{s.reason.clone()}</bdi>
+                {s.ticket.clone().map(|t| view! { " · Ticket " <bdi class="summary-ticket">{t}</bdi> })}
             </dd>
             <dt>"Started"</dt>
             <dd>{t(&s.started_at)}</dd>
@@ -319,7 +319,7 @@ fn SummaryView(
                                 view! {
                                     <li>
                                         <time datetime=n.created_at.clone()>{t(&n.created_at)}</time>
-                                        <p>{n.text.clone()}</p>
+                                        <p><bdi>{n.text.clone()}</bdi></p>
                                     </li>
                                 }
                             })
