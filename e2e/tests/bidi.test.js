@@ -1,6 +1,7 @@
 // A reason, ticket and note holding a right-to-left override (U+202E) cannot
 // reorder the console's own words: on the notes drawer, the summary and the
-// audit page every text holding it sits inside a <bdi>.
+// audit page every text holding it sits inside a <bdi> (or, in the plain-text
+// support record, between FSI and PDI).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startBoth, stopBoth, signIn, settled, watchConsole } from "../lib/harness.js";
@@ -26,7 +27,12 @@ function overrides(page, root) {
       const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
       const out = [];
       for (let n = walk.nextNode(); n; n = walk.nextNode()) {
-        if (n.data.includes(rlo)) out.push({ text: n.data, isolated: !!n.parentElement?.closest("bdi") });
+        if (!n.data.includes(rlo)) continue;
+        // Inside a <bdi>, or (in plain text such as the support record)
+        // every override between FIRST STRONG ISOLATE and its POP.
+        const inBdi = !!n.parentElement?.closest("bdi");
+        const outsideIsolates = n.data.replace(/\u2068[^\u2068\u2069]*\u2069/g, "");
+        out.push({ text: n.data, isolated: inBdi || !outsideIsolates.includes(rlo) });
       }
       return out;
     },
