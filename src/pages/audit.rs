@@ -11,7 +11,7 @@ use viewas_api::{
 
 use crate::{
     client::{admin_path, encode, ApiClient, Fetch},
-    components::{isolate, AdminFrame, DataTable, Empty, ErrorPanel, Paging, Skeleton},
+    components::{AdminFrame, DataTable, Empty, ErrorPanel, Paging, Skeleton},
     session::SessionContext,
     time::{self, Style},
 };
@@ -371,7 +371,7 @@ fn PersonFilter(
                     children=move |(person, name)| {
                         view! {
                             <option value=person.to_string() selected=move || chosen.get() == Some(person)>
-                                {isolate(&name)}
+                                {name}
                             </option>
                         }
                     }

@@ -14,7 +14,7 @@ use viewas_api::{
 
 use crate::{
     client::{encode, ApiClient, Fetch},
-    components::{isolate, DataTable, Empty, ErrorPanel, Paging, RunsChart, Skeleton},
+    components::{DataTable, Empty, ErrorPanel, Paging, RunsChart, Skeleton},
     pages::{
         assignments::{run_badge, run_status, viewed_user},
         first_name,
@@ -178,8 +178,10 @@ pub fn RunsPage() -> impl IntoView {
                                 .into_iter()
                                 .map(|a| {
                                     view! {
+                                        // An <option> is a line of its own: an override in the
+                                        // name reorders nothing but the name, so no isolate.
                                         <option value=a.id.to_string() selected=selected == Some(a.id)>
-                                            {isolate(&a.name)}
+                                            {a.name}
                                         </option>
                                     }
                                 })
