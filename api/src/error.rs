@@ -20,6 +20,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     TooManyRequests,
     Internal,
+    /// 422: a request body named a field the route does not know.
+    UnknownField,
     #[serde(other)]
     Other,
 }
@@ -39,6 +41,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::Internal => "internal",
+            ErrorCode::UnknownField => "unknown_field",
             ErrorCode::Other => "other",
         }
     }

@@ -23,28 +23,36 @@ pub struct ViewRoute {
     pub id: ViewRouteId,
     /// axum 0.8 syntax: `{id}` is one path segment.
     pub pattern: &'static str,
+    /// The query parameters the route reads (the audit trail keeps these
+    /// and drops the rest).
+    pub query: &'static [&'static str],
 }
 
 pub const VIEW_ROUTES: [ViewRoute; 5] = [
     ViewRoute {
         id: ViewRouteId::Assignments,
         pattern: "/api/view/assignments",
+        query: &[],
     },
     ViewRoute {
         id: ViewRouteId::Assignment,
         pattern: "/api/view/assignments/{id}",
+        query: &[],
     },
     ViewRoute {
         id: ViewRouteId::Runs,
         pattern: "/api/view/runs",
+        query: &["assignment_id", "status", "before", "limit", "cursor"],
     },
     ViewRoute {
         id: ViewRouteId::Run,
         pattern: "/api/view/runs/{id}",
+        query: &[],
     },
     ViewRoute {
         id: ViewRouteId::Workspace,
         pattern: "/api/view/workspace",
+        query: &[],
     },
 ];
 

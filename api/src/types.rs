@@ -48,7 +48,10 @@ pub struct User {
     pub timezone: String,
 }
 
+/// Request bodies refuse fields they do not know (422 `unknown_field`), so
+/// a client never believes something it sent was applied when it was not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
@@ -120,8 +123,9 @@ impl ReasonCategory {
     }
 }
 
-/// `POST /api/impersonations`.
+/// `POST /api/impersonations`. (`scope` is refused until it is enforced.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StartImpersonation {
     pub user_id: Id,
     pub reason_category: ReasonCategory,
@@ -176,8 +180,10 @@ pub struct Note {
     pub created_at: Timestamp,
 }
 
-/// `POST /api/impersonations/{id}/notes`.
+/// `POST /api/impersonations/{id}/notes`. (`shared` is refused until
+/// findings are shared.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewNote {
     pub text: String,
 }
@@ -206,6 +212,25 @@ pub struct Session {
     /// View requests answered 2xx during the session.
     pub pages_viewed: i64,
     pub notes: Vec<Note>,
+}
+
+/// `POST /api/impersonations/{id}/end`; the body is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndSession {
+    /// Why it was ended, for the record.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `200` answer of `GET /api/impersonations/{id}` to a session's own token
+/// shortly after the session ended: its state and nothing of its content.
+/// (A full [`Session`] body also reads as this.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionState {
+    pub id: Id,
+    pub status: SessionStatus,
+    pub end_reason: Option<EndReason>,
 }
 
 /// `201` answer of `POST /api/impersonations`.

@@ -170,11 +170,13 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_user ON notifications (user_id, id);
 
--- Sign-in attempts, for throttling per account and per client address
--- (store/throttle.rs). An attempt is recorded before its password is
--- checked, with `pending` = 1; a wrong password then settles the row (0), a
--- right one deletes it. A pending row older than a minute (its server died
--- mid-check) counts as settled.
+-- Failed sign-in attempts, for throttling per account (a back-off over the
+-- failures since the last success) and per client address (a sliding
+-- window); store/throttle.rs has the policy. An attempt is recorded before
+-- its password is checked, with `pending` = 1; a wrong password then
+-- settles the row (0), a right one deletes the account's rows. A pending row
+-- older than a minute (its server died mid-check) counts as settled. Rows
+-- older than a day are deleted.
 CREATE TABLE login_failures (
     id      INTEGER PRIMARY KEY,
     scope   TEXT    NOT NULL,
@@ -182,6 +184,7 @@ CREATE TABLE login_failures (
     pending INTEGER NOT NULL DEFAULT 0 CHECK (pending IN (0, 1))
 );
 CREATE INDEX login_failures_scope ON login_failures (scope, at);
+CREATE INDEX login_failures_at ON login_failures (at);
 
 -- The audit trail: append-only, hash-chained (store/audit.rs documents the
 -- hash). The appender gives each row the id after the last row's.

@@ -108,6 +108,18 @@ pub struct Config {
     /// On shutdown, requests in flight get this long to finish, e.g. 10s.
     #[arg(long, env = "VIEWAS_SHUTDOWN_DRAIN", default_value = "10s", value_parser = parse_positive_duration)]
     pub shutdown_drain: Secs,
+
+    /// A reverse proxy or load balancer whose `X-Forwarded-For` is believed
+    /// (CIDR or a single address, e.g. 10.0.0.0/8). Repeatable; the
+    /// environment variable takes a comma-separated list. None by default:
+    /// sign-in throttling then counts the socket's peer.
+    #[arg(
+        long = "trusted-proxy",
+        env = "VIEWAS_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_trusted_proxy
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Config {
@@ -199,6 +211,17 @@ fn parse_seed_size(s: &str) -> Result<crate::seed::SeedSize, String> {
         "small" => Ok(crate::seed::SeedSize::Small),
         _ => Err("use `full` or `small`".into()),
     }
+}
+
+/// A trusted proxy: a CIDR block, or one address (its own /32 or /128).
+pub fn parse_trusted_proxy(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map(|net| net.trunc())
+        .map_err(|_| {
+            format!("trusted proxy {s:?} must be a CIDR block such as 10.0.0.0/8, or an address")
+        })
 }
 
 /// The origin a browser uses for a server bound to `addr`. An unspecified
@@ -343,6 +366,30 @@ mod tests {
         assert_eq!(l.drain.as_secs(), 4);
         assert!(Config::try_parse_from(["viewas-server", "--max-connections", "0"]).is_err());
         assert!(Config::try_parse_from(["viewas-server", "--header-timeout", "0s"]).is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidr_blocks() {
+        let c = Config::try_parse_from(["viewas-server"]).unwrap();
+        assert!(c.trusted_proxies.is_empty(), "none by default");
+        let c = Config::try_parse_from([
+            "viewas-server",
+            "--trusted-proxy",
+            "10.0.0.0/8",
+            "--trusted-proxy",
+            "192.0.2.7",
+            "--trusted-proxy",
+            "fd00::/8",
+        ])
+        .unwrap();
+        let nets: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.0.2.7/32", "fd00::/8"]);
+        assert_eq!(
+            parse_trusted_proxy("10.1.2.3/8").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+        assert!(parse_trusted_proxy("10.0.0.0/33").is_err());
+        assert!(parse_trusted_proxy("proxy.internal").is_err());
     }
 
     #[test]

@@ -186,6 +186,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         idle_timeout_secs: config.idle_timeout.0,
         partner_origins: config.partner_origins.clone(),
         dist: config.dist.clone(),
+        trusted_proxies: config.trusted_proxies.clone(),
     };
     if !config.dist.join("index.html").is_file() {
         tracing::warn!(

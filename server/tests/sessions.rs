@@ -285,9 +285,15 @@ async fn only_the_impersonator_ends_a_session() {
         t.get("/api/view/workspace", &imp).await.code(),
         "session_ended"
     );
-    // Ending with the (now dead) impersonation token still answers 200.
+    // The (now dead) impersonation token ends nothing; the sign-in ends
+    // it twice, unchanged.
     let r = t
         .post(&format!("/api/impersonations/{id}/end"), &imp, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.code(), "session_ended");
+    let r = t
+        .post(&format!("/api/impersonations/{id}/end"), &admin, json!({}))
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["end_reason"], "exit");

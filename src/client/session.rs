@@ -3,7 +3,7 @@
 //! own token; the server's route table lets a session do these and nothing
 //! else beyond its views.
 
-use viewas_api::{EndReason, Id, NewNote, Note, Session, SessionStatus};
+use viewas_api::{EndReason, Id, NewNote, Note, Session, SessionState, SessionStatus};
 
 use super::{admin_path, ApiClient, ApiErr, ApiResult, Cred, Method, Refusal};
 use crate::session::EndCause;
@@ -23,7 +23,15 @@ impl ApiClient {
     /// to end the session there again.
     pub async fn exit(&self) {
         self.ctx.begin_exit();
-        let ended = self.end_session().await.ok();
+        let ended = match self.end_session().await {
+            Ok(s) => Some(s),
+            // Already ended on the server (elsewhere, or by it): its token
+            // is dead, and the server needs telling nothing.
+            Err(ApiErr::Server { status: 401, .. }) => {
+                self.ctx.active_untracked().map(|a| a.session)
+            }
+            Err(_) => None,
+        };
         self.ctx.end_local(EndCause::Exit, ended);
     }
 
@@ -57,7 +65,9 @@ impl ApiClient {
         }
         let (id, token) = (active.session.id, active.token);
         let answer = self
-            .send::<Session>(
+            // An ended session's own token gets only its state (for a
+            // short while, then 401), so that is all this decodes.
+            .send::<SessionState>(
                 Method::Get,
                 admin_path::session(id),
                 Cred::Session,
@@ -78,7 +88,11 @@ impl ApiClient {
                     Some(EndReason::Idle) => EndCause::Idle,
                     Some(EndReason::Revocation) | None => EndCause::EndedByServer,
                 };
-                self.ctx.end_local(cause, Some(s));
+                let record = self.ctx.active_untracked().map(|a| Session {
+                    end_reason: s.end_reason,
+                    ..a.session
+                });
+                self.ctx.end_local(cause, record);
             }
             Err(ApiErr::Server { status: 401, .. }) if still_ours => {
                 self.ctx.end_local(EndCause::EndedByServer, None);

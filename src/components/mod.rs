@@ -4,6 +4,7 @@
 
 pub mod admin_frame;
 pub mod banner;
+pub mod bidi;
 pub mod chart;
 pub mod load_more;
 pub mod notes;
@@ -13,6 +14,7 @@ pub mod table;
 
 pub use admin_frame::AdminFrame;
 pub use banner::Banner;
+pub use bidi::isolate;
 pub use chart::RunsChart;
 pub use load_more::{LoadMore, Paging};
 pub use notes::NotesDrawer;

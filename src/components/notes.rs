@@ -118,7 +118,7 @@ pub fn NotesDrawer(open: RwSignal<bool>) -> impl IntoView {
                                             <time datetime=n.created_at.clone()>
                                                 {time::format_ts(&n.created_at, &tz, time::Style::DateTime)}
                                             </time>
-                                            <p>{n.text}</p>
+                                            <p><bdi>{n.text}</bdi></p>
                                         </li>
                                     }
                                 })

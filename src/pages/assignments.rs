@@ -148,9 +148,9 @@ pub fn AssignmentsPage() -> impl IntoView {
                                                         <tr>
                                                             <th scope="row">
                                                                 <A href=format!("/session/assignments/{}", a.id)>
-                                                                    {a.name.clone()}
+                                                                    <bdi>{a.name.clone()}</bdi>
                                                                 </A>
-                                                                <span class="cell-sub">{a.description.clone()}</span>
+                                                                <span class="cell-sub"><bdi>{a.description.clone()}</bdi></span>
                                                             </th>
                                                             <td>
                                                                 <StatusBadge
@@ -160,7 +160,7 @@ pub fn AssignmentsPage() -> impl IntoView {
                                                             </td>
                                                             <td>{a.schedule.clone()}</td>
                                                             <td>{last_run_cell(a.last_run.clone(), &tz)}</td>
-                                                            <td>{connection_names(&a.connections)}</td>
+                                                            <td><bdi>{connection_names(&a.connections)}</bdi></td>
                                                         </tr>
                                                     }
                                                 })
@@ -254,8 +254,8 @@ fn missing(first: &str) -> impl IntoView {
 fn AssignmentDetailView(a: AssignmentDetail, tz: String, first: String) -> impl IntoView {
     let runs_link = format!("/session/runs?assignment_id={}", a.id);
     view! {
-        <h1 tabindex="-1">{a.name.clone()}</h1>
-        <p class="lede">{a.description.clone()}</p>
+        <h1 tabindex="-1"><bdi>{a.name.clone()}</bdi></h1>
+        <p class="lede"><bdi>{a.description.clone()}</bdi></p>
         <ReadOnlyActions first=first />
         <div class="grid-2">
             <section class="card" aria-labelledby="a-overview">
@@ -281,7 +281,7 @@ fn AssignmentDetailView(a: AssignmentDetail, tz: String, first: String) -> impl 
             </section>
             <section class="card" aria-labelledby="a-instructions">
                 <h2 id="a-instructions">"Instructions"</h2>
-                <p class="prewrap">{a.instructions.clone()}</p>
+                <p class="prewrap"><bdi>{a.instructions.clone()}</bdi></p>
             </section>
         </div>
         <section class="card" aria-labelledby="a-config">
@@ -294,7 +294,7 @@ fn AssignmentDetailView(a: AssignmentDetail, tz: String, first: String) -> impl 
                         {a
                             .configuration
                             .iter()
-                            .map(|c| view! { <dt>{c.key.clone()}</dt> <dd class="mono">{c.value.clone()}</dd> })
+                            .map(|c| view! { <dt><bdi>{c.key.clone()}</bdi></dt> <dd class="mono"><bdi>{c.value.clone()}</bdi></dd> })
                             .collect_view()}
                     </dl>
                 }
@@ -321,7 +321,7 @@ pub fn ConnectionsTable(connections: Vec<ConnectionView>) -> impl IntoView {
                         .map(|c| {
                             view! {
                                 <tr>
-                                    <th scope="row">{c.name}</th>
+                                    <th scope="row"><bdi>{c.name}</bdi></th>
                                     <td>{c.kind}</td>
                                     <td>{connection_badge(c.status)}</td>
                                 </tr>

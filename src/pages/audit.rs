@@ -291,7 +291,7 @@ fn session_rows(items: Vec<Session>, tz: String, selected: RwSignal<Option<Id>>)
                     <td><bdi>{s.target.name.clone()}</bdi></td>
                     <td>
                         {s.reason_category.label()}
-                        <span class="cell-sub">{s.reason.clone()}</span>
+                        <span class="cell-sub"><bdi>{s.reason.clone()}</bdi></span>
                     </td>
                     <td>{time::format_ts(&s.started_at, &tz, Style::DateTime)}</td>
                     <td>{how_ended(&s)}</td>
@@ -397,7 +397,7 @@ fn event_table(items: Vec<AuditEvent>, tz: &str) -> impl IntoView {
                     <th scope="row">{e.kind.replace('_', " ")}</th>
                     <td class="mono">{request}</td>
                     <td>{e.status.map(|s| s.to_string()).unwrap_or_default()}</td>
-                    <td>{e.detail.unwrap_or_default()}</td>
+                    <td><bdi>{e.detail.unwrap_or_default()}</bdi></td>
                 </tr>
             }
         })

@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 
 use crate::{
     client::{ApiClient, ApiErr},
-    components::{admin_frame::role_label, AdminFrame},
+    components::{admin_frame::role_label, isolate, AdminFrame},
     session::SessionContext,
     time,
 };
@@ -147,7 +147,8 @@ pub fn UserSearch(on_pick: Callback<UserSearchItem>) -> impl IntoView {
                 .unwrap_or_else(|| "you may not view as this user".into());
             notice.set(Some(format!(
                 "You cannot view as {}: {}",
-                item.user.name, why
+                isolate(&item.user.name),
+                why
             )));
         }
     };
@@ -350,7 +351,7 @@ fn UserOption(
             on:click=move |_| on_pick.run(view_item.clone())
         >
             <span class="result-name"><bdi>{u.name.clone()}</bdi></span>
-            <span class="result-email">{u.email.clone()}</span>
+            <span class="result-email"><bdi>{u.email.clone()}</bdi></span>
             <span class="result-meta">
                 <span>{role_label(u.role)}</span>
                 " · "
@@ -366,8 +367,11 @@ fn UserOption(
 
 fn policy_words(item: &UserSearchItem) -> String {
     match item.user.org.policy {
-        NotifyPolicy::Notify => format!("{} will be notified of this session", item.user.name),
-        NotifyPolicy::Silent => format!("{} logs sessions silently", item.user.org.name),
+        NotifyPolicy::Notify => format!(
+            "{} will be notified of this session",
+            isolate(&item.user.name)
+        ),
+        NotifyPolicy::Silent => format!("{} logs sessions silently", isolate(&item.user.org.name)),
     }
 }
 
@@ -478,7 +482,7 @@ pub fn StartForm(item: UserSearchItem, on_cancel: Callback<()>) -> impl IntoView
         <section class="start card" aria-labelledby="start-title">
             <h2 id="start-title">"Start viewing as " <bdi>{name.clone()}</bdi></h2>
             <p class="start-who">
-                {item.user.email.clone()} " · " <bdi>{item.user.org.name.clone()}</bdi>
+                <bdi>{item.user.email.clone()}</bdi> " · " <bdi>{item.user.org.name.clone()}</bdi>
             </p>
             <p class="policy" id="policy">{policy}</p>
             <form on:submit=on_submit novalidate>

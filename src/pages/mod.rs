@@ -11,11 +11,10 @@ pub mod workspace;
 
 use viewas_api::User;
 
-/// "Alice" from "Alice Novak": how the read-only notices name the user.
+use crate::components::isolate;
+
+/// "Alice" from "Alice Novak": how the read-only notices name the user,
+/// isolated since it is set into sentences.
 pub fn first_name(user: &User) -> String {
-    user.name
-        .split_whitespace()
-        .next()
-        .unwrap_or(&user.name)
-        .to_string()
+    isolate(user.name.split_whitespace().next().unwrap_or(&user.name))
 }

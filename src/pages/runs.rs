@@ -92,12 +92,12 @@ fn run_rows(items: Vec<RunSummary>, tz: &str) -> impl IntoView {
                     <th scope="row">
                         <A href=format!("/session/runs/{}", r.id)>{format!("#{}", r.id)}</A>
                     </th>
-                    <td>{r.assignment_name}</td>
+                    <td><bdi>{r.assignment_name}</bdi></td>
                     <td>{run_badge(r.status)}</td>
                     <td>{trigger_label(r.trigger)}</td>
                     <td>{started}</td>
                     <td>{duration}</td>
-                    <td class="cell-sub">{r.summary.unwrap_or_default()}</td>
+                    <td class="cell-sub"><bdi>{r.summary.unwrap_or_default()}</bdi></td>
                 </tr>
             }
         })
@@ -178,6 +178,8 @@ pub fn RunsPage() -> impl IntoView {
                                 .into_iter()
                                 .map(|a| {
                                     view! {
+                                        // An <option> is a line of its own: an override in the
+                                        // name reorders nothing but the name, so no isolate.
                                         <option value=a.id.to_string() selected=selected == Some(a.id)>
                                             {a.name}
                                         </option>
@@ -338,7 +340,7 @@ fn RunDetailView(r: RunDetail, tz: String) -> impl IntoView {
                 <dt>"Assignment"</dt>
                 <dd>
                     <A href=format!("/session/assignments/{}", s.assignment_id)>
-                        {s.assignment_name.clone()}
+                        <bdi>{s.assignment_name.clone()}</bdi>
                     </A>
                 </dd>
                 <dt>"Trigger"</dt>
@@ -350,14 +352,14 @@ fn RunDetailView(r: RunDetail, tz: String) -> impl IntoView {
                 <dt>"Duration"</dt>
                 <dd>{s.duration_ms.map(time::duration_ms).unwrap_or_else(|| "—".into())}</dd>
             </dl>
-            {s.summary.clone().map(|x| view! { <p>{x}</p> })}
+            {s.summary.clone().map(|x| view! { <p><bdi>{x}</bdi></p> })}
         </section>
         {error
             .map(|e| {
                 view! {
                     <section class="card" aria-labelledby="run-error">
                         <h2 id="run-error">"Error"</h2>
-                        <pre class="run-error">{e}</pre>
+                        <pre class="run-error"><bdi>{e}</bdi></pre>
                     </section>
                 }
             })}
@@ -366,7 +368,7 @@ fn RunDetailView(r: RunDetail, tz: String) -> impl IntoView {
                 view! {
                     <section class="card" aria-labelledby="run-result">
                         <h2 id="run-result">"Result"</h2>
-                        <pre>{x}</pre>
+                        <pre><bdi>{x}</bdi></pre>
                     </section>
                 }
             })}
@@ -384,7 +386,7 @@ fn RunDetailView(r: RunDetail, tz: String) -> impl IntoView {
                                         view! {
                                             <tr>
                                                 <td>{st.position}</td>
-                                                <th scope="row">{st.name}</th>
+                                                <th scope="row"><bdi>{st.name}</bdi></th>
                                                 <td>{run_badge(st.status)}</td>
                                                 <td>
                                                     {st
@@ -396,7 +398,7 @@ fn RunDetailView(r: RunDetail, tz: String) -> impl IntoView {
                                                 <td>{st.duration_ms.map(time::duration_ms).unwrap_or_default()}</td>
                                                 <td>
                                                     {(!st.output.is_empty())
-                                                        .then(|| view! { <pre>{st.output}</pre> })}
+                                                        .then(|| view! { <pre><bdi>{st.output}</bdi></pre> })}
                                                 </td>
                                             </tr>
                                         }

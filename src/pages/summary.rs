@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 
 use crate::{
     client::{admin_path, ApiClient, ApiResult, Fetch},
-    components::{admin_frame::role_label, AdminFrame, ErrorPanel, Skeleton},
+    components::{admin_frame::role_label, isolate, AdminFrame, ErrorPanel, Skeleton},
     session::{EndCause, EndedSession, SessionContext},
     time::{self, Style},
 };
@@ -82,7 +82,8 @@ pub fn duration_words(s: &Session, local_end_ms: Option<f64>) -> String {
     }
 }
 
-/// The support record as Markdown.
+/// The support record as Markdown; what people typed is bidi-isolated, here
+/// and wherever the record is pasted.
 pub fn markdown(s: &Session, how: &str, duration: &str, tz: &str) -> String {
     let t = |ts: &str| time::format_ts(ts, tz, Style::DateTime);
     let mut md = format!(
@@ -91,17 +92,17 @@ pub fn markdown(s: &Session, how: &str, duration: &str, tz: &str) -> String {
          - **Viewed as:** {whom} ({whom_email}), {whom_org}\n\
          - **Reason:** {cat} — {reason}\n",
         id = s.id,
-        who = s.impersonator.name,
-        who_email = s.impersonator.email,
-        who_org = s.impersonator.org_name,
-        whom = s.target.name,
-        whom_email = s.target.email,
-        whom_org = s.target.org.name,
+        who = isolate(&s.impersonator.name),
+        who_email = isolate(&s.impersonator.email),
+        who_org = isolate(&s.impersonator.org_name),
+        whom = isolate(&s.target.name),
+        whom_email = isolate(&s.target.email),
+        whom_org = isolate(&s.target.org.name),
         cat = s.reason_category.label(),
-        reason = s.reason,
+        reason = isolate(&s.reason),
     );
     if let Some(ticket) = &s.ticket {
-        md.push_str(&format!("- **Ticket:** {ticket}\n"));
+        md.push_str(&format!("- **Ticket:** {}\n", isolate(ticket)));
     }
     md.push_str(&format!(
         "- **Started:** {} ({tz})\n- **Ended:** {}\n- **Duration:** {duration}\n- **How it ended:** {how}\n- **Pages viewed:** {}\n",
@@ -114,7 +115,7 @@ pub fn markdown(s: &Session, how: &str, duration: &str, tz: &str) -> String {
         md.push_str("No notes.\n");
     }
     for n in &s.notes {
-        md.push_str(&format!("- {}: {}\n", t(&n.created_at), n.text));
+        md.push_str(&format!("- {}: {}\n", t(&n.created_at), isolate(&n.text)));
     }
     md
 }
@@ -280,18 +281,18 @@ fn SummaryView(
             <dt>"Who"</dt>
             <dd>
                 <bdi>{s.impersonator.name.clone()}</bdi>
-                " (" {s.impersonator.email.clone()} "), "
+                " (" <bdi>{s.impersonator.email.clone()}</bdi> "), "
                 {role_label(s.impersonator.role)} ", " <bdi>{s.impersonator.org_name.clone()}</bdi>
             </dd>
             <dt>"Viewed as"</dt>
             <dd>
                 <bdi>{s.target.name.clone()}</bdi>
-                " (" {s.target.email.clone()} "), " <bdi>{s.target.org.name.clone()}</bdi>
+                " (" <bdi>{s.target.email.clone()}</bdi> "), " <bdi>{s.target.org.name.clone()}</bdi>
             </dd>
             <dt>"Why"</dt>
             <dd>
-                {s.reason_category.label()} ": " {s.reason.clone()}
-                {s.ticket.clone().map(|t| view! { " · Ticket " {t} })}
+                {s.reason_category.label()} ": " <bdi class="summary-reason">{s.reason.clone()}</bdi>
+                {s.ticket.clone().map(|t| view! { " · Ticket " <bdi class="summary-ticket">{t}</bdi> })}
             </dd>
             <dt>"Started"</dt>
             <dd>{t(&s.started_at)}</dd>
@@ -319,7 +320,7 @@ fn SummaryView(
                                 view! {
                                     <li>
                                         <time datetime=n.created_at.clone()>{t(&n.created_at)}</time>
-                                        <p>{n.text.clone()}</p>
+                                        <p><bdi>{n.text.clone()}</bdi></p>
                                     </li>
                                 }
                             })

@@ -39,7 +39,7 @@ fn WorkspaceView(w: Workspace) -> impl IntoView {
                 <h2 id="ws-settings">"Settings"</h2>
                 <dl class="facts">
                     <dt>"Name"</dt>
-                    <dd>{w.name.clone()}</dd>
+                    <dd><bdi>{w.name.clone()}</bdi></dd>
                     <dt>"Time zone"</dt>
                     <dd>{w.timezone.clone()}</dd>
                     {w
@@ -64,7 +64,7 @@ fn WorkspaceView(w: Workspace) -> impl IntoView {
                                             view! {
                                                 <tr>
                                                     <th scope="row"><bdi>{m.name.clone()}</bdi></th>
-                                                    <td>{m.email.clone()}</td>
+                                                    <td><bdi>{m.email.clone()}</bdi></td>
                                                     <td>{role_label(m.role)}</td>
                                                 </tr>
                                             }

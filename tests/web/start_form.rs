@@ -75,13 +75,14 @@ async fn the_policy_is_said_in_words() {
     settle().await;
     assert_eq!(
         text_of(&el, ".policy"),
-        "Alice Novak will be notified of this session"
+        "\u{2068}Alice Novak\u{2069} will be notified of this session",
+        "the name is bidi-isolated"
     );
     let (el2, _h2, _) = mount_form(&t, NotifyPolicy::Silent);
     settle().await;
     assert_eq!(
         text_of(&el2, ".policy"),
-        "Globex Retail logs sessions silently"
+        "\u{2068}Globex Retail\u{2069} logs sessions silently"
     );
     // The four appropriate uses, by their labels.
     let options: Vec<String> = (0..5)

@@ -47,26 +47,42 @@ fn expiry_is_told_with_its_time() {
 #[wasm_bindgen_test]
 fn the_support_record_has_who_whom_why_and_the_notes() {
     let mut s = session_for(alice(), 7, 1800);
-    s.ticket = Some("SUP-123".into());
+    s.ticket = Some("SUP-\u{202E}123".into());
     s.pages_viewed = 4;
     s.notes.push(Note {
         id: 1,
         session_id: 7,
-        text: "SFTP key expired".into(),
+        text: "SFTP key \u{202E}expired".into(),
         created_at: "2026-11-25T13:35:00Z".into(),
     });
     let md = markdown(&s, "Exit at 14:40", "6 min 00 s", "Europe/Prague");
+    // What people typed sits between FIRST STRONG ISOLATE and POP
+    // DIRECTIONAL ISOLATE: a right-to-left override cannot reach past it.
+    let i = |s: &str| format!("\u{2068}{s}\u{2069}");
     for want in [
-        "## Impersonation session #7",
-        "**Who:** Ada Admin (admin@duvo.example), Duvo",
-        "**Viewed as:** Alice Novak (alice@acme.example), Acme Logistics",
-        "**Reason:** Support request — Customer asked about a failed export",
-        "**Ticket:** SUP-123",
-        "**How it ended:** Exit at 14:40",
-        "**Pages viewed:** 4",
-        "- 25 Nov 2026, 14:35: SFTP key expired",
+        "## Impersonation session #7".to_string(),
+        format!(
+            "**Who:** {} ({}), {}",
+            i("Ada Admin"),
+            i("admin@duvo.example"),
+            i("Duvo")
+        ),
+        format!(
+            "**Viewed as:** {} ({}), {}",
+            i("Alice Novak"),
+            i("alice@acme.example"),
+            i("Acme Logistics")
+        ),
+        format!(
+            "**Reason:** Support request — {}",
+            i("Customer asked about a failed export")
+        ),
+        format!("**Ticket:** {}\n", i("SUP-\u{202E}123")),
+        "**How it ended:** Exit at 14:40".to_string(),
+        "**Pages viewed:** 4".to_string(),
+        format!("- 25 Nov 2026, 14:35: {}\n", i("SFTP key \u{202E}expired")),
     ] {
-        assert!(md.contains(want), "missing {want:?} in\n{md}");
+        assert!(md.contains(&want), "missing {want:?} in\n{md}");
     }
 }
 

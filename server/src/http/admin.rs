@@ -28,7 +28,9 @@ struct RevocationDetail<'a> {
     sessions_ended: &'a [i64],
 }
 
+/// Unknown fields are refused (422), as in every request body.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RoleBody {
     role: Role,
 }

@@ -7,8 +7,9 @@
 //! so each route answers with its contract code (403 `not_allowed` for the
 //! administrators' routes); a path or method the API does not have answers
 //! 403 `read_only` instead of 404/405. Every refusal then gets a `blocked`
-//! audit row before it is sent, as a view does. Once the session has ended
-//! nothing is recorded (as for its views) and the routes answer as before.
+//! audit row before it is sent, as a view does. A dead token (its session
+//! ended, or the token revoked or expired) is not recorded (as for its
+//! views): the routes answer it as they answer any dead token.
 
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
@@ -30,8 +31,8 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     if read || !web::is_api_path(path) || is_view_path(path) || sign_in {
         return next.run(req).await;
     }
-    // Only requests bearing a valid impersonation token are of interest;
-    // anything else is the routes' business alone.
+    // Only requests bearing a live impersonation token are of interest;
+    // anything else (dead tokens too) is the routes' business alone.
     let Ok(Caller::Impersonation {
         impersonator,
         session,
@@ -41,12 +42,6 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         return next.run(req).await;
     };
     let session_control = is_session_control(req.method(), path);
-    if !session.is_active() {
-        // The routes answer a dead session's token as the contract says
-        // (403 `not_allowed` on the administrators' routes, 401 on notes);
-        // like the view gate, no row for it.
-        return next.run(req).await;
-    }
     let base = view::request_record(&state, &req, impersonator.id, &session);
 
     let res = next.run(req).await;

@@ -5,7 +5,7 @@
 //! shape.
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -41,6 +41,12 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("too many requests")]
     TooManyRequests { retry_after: i64 },
+    /// Too many refused writes in one impersonation session (see `blocked`).
+    #[error("too many blocked attempts")]
+    TooManyBlocked { retry_after: i64 },
+    /// A request body named a field its route does not know.
+    #[error("{0}")]
+    UnknownField(String),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("internal: {0}")]
@@ -105,6 +111,16 @@ impl AppError {
                 ErrorCode::TooManyRequests,
                 format!("Too many failed sign-ins; try again in {retry_after} s."),
             ),
+            TooManyBlocked { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TooManyRequests,
+                format!("Too many refused requests in this session; try again in {retry_after} s."),
+            ),
+            UnknownField(m) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::UnknownField,
+                m.clone(),
+            ),
             MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 ErrorCode::BadRequest,
@@ -143,7 +159,9 @@ impl IntoResponse for AppError {
             },
         };
         let mut res = (status, axum::Json(body)).into_response();
-        if let AppError::TooManyRequests { retry_after } = self {
+        if let AppError::TooManyRequests { retry_after }
+        | AppError::TooManyBlocked { retry_after } = self
+        {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
@@ -158,8 +176,10 @@ impl From<DbError> for AppError {
 }
 
 /// `axum::Json` for request bodies, with its rejections in our error shape:
-/// malformed JSON, wrong types or a missing content type → 400, a body over
-/// the limit → 413. Answers use `axum::Json` itself.
+/// malformed JSON, wrong types or a missing content type → 400, a field the
+/// body type does not know (`deny_unknown_fields`) → 422 `unknown_field`, a
+/// body over the limit → 413. Answers use `axum::Json` itself. As an
+/// `Option<Json<T>>`, a request without a content type is `None`.
 pub struct Json<T>(pub T);
 
 impl<S, T> FromRequest<S> for Json<T>
@@ -170,8 +190,23 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        match <axum::Json<T> as FromRequest<S>>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(rej) => Err(json_rejection(rej)),
+        }
+    }
+}
+
+impl<S, T> OptionalFromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        match <axum::Json<T> as OptionalFromRequest<S>>::from_request(req, state).await {
+            Ok(v) => Ok(v.map(|axum::Json(v)| Json(v))),
             Err(rej) => Err(json_rejection(rej)),
         }
     }
@@ -180,6 +215,16 @@ where
 fn json_rejection(rej: JsonRejection) -> AppError {
     if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return AppError::PayloadTooLarge;
+    }
+    // serde has no error kind for `deny_unknown_fields`, only its message.
+    if let JsonRejection::JsonDataError(e) = &rej {
+        let text = e.body_text();
+        if let Some(at) = text.find("unknown field") {
+            return AppError::UnknownField(format!(
+                "This request does not take that field ({}); nothing was done.",
+                text[at..].trim()
+            ));
+        }
     }
     AppError::BadRequest(format!("Malformed request body: {}", rej.body_text()))
 }

@@ -3,15 +3,13 @@
 //! impersonation tokens, so an impersonation token cannot reach any handler
 //! that takes one of them.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum_extra::headers::authorization::Bearer;
 use axum_extra::headers::{Authorization, HeaderMapExt};
 use axum_extra::TypedHeader;
-use viewas_api::Role;
+use viewas_api::{EndReason, Role, SessionState, SessionStatus};
 
 use super::{AppError, AppState};
 use crate::auth::{secret_matches, split_token};
@@ -78,8 +76,8 @@ impl LoginUser {
 #[derive(Debug, Clone)]
 pub enum Caller {
     Login(LoginUser),
-    /// An impersonation token: the impersonator and their session, which may
-    /// have ended (callers decide what an ended session may still do).
+    /// A live impersonation token: its session running, the token neither
+    /// revoked nor expired, its impersonator not disabled.
     Impersonation {
         token_id: i64,
         impersonator: Account,
@@ -88,6 +86,54 @@ pub enum Caller {
         /// gate needs no second trip to the database (None: user gone).
         target_org_id: Option<i64>,
     },
+    /// An impersonation token that grants nothing any more. It carries no
+    /// account or session row, so no handler can serve it as a live one.
+    DeadImpersonation(DeadToken),
+}
+
+/// What is left of an impersonation token after Exit, sign-out, revocation
+/// or expiry: enough for its session's state, nothing of its content.
+#[derive(Debug, Clone)]
+pub struct DeadToken {
+    pub session_id: i64,
+    pub status: SessionStatus,
+    pub end_reason: Option<EndReason>,
+    /// When it stopped granting anything (the session's end, the token's
+    /// revocation or expiry, whichever came first).
+    pub died_at: i64,
+    pub impersonator_disabled: bool,
+}
+
+/// How long after its end a session's own token may still learn that it
+/// ended (a second tab, the summary), before it is refused outright.
+pub const ENDED_GRACE_SECS: i64 = 60;
+
+impl DeadToken {
+    /// The refusal of every route but the grace answer: a disabled account
+    /// holds no rights at all (401 `unauthorized`), otherwise 401
+    /// `session_ended`.
+    pub fn refusal(&self) -> AppError {
+        if self.impersonator_disabled {
+            AppError::Unauthorized
+        } else {
+            AppError::SessionEnded
+        }
+    }
+
+    /// `GET /api/impersonations/{id}` with this token: only the session's
+    /// status, and only for its own session, within the grace period.
+    pub fn state_of(&self, id: &str, now: i64) -> Result<SessionState, AppError> {
+        let own = id.parse::<i64>().ok() == Some(self.session_id);
+        if own && !self.impersonator_disabled && now < self.died_at + ENDED_GRACE_SECS {
+            Ok(SessionState {
+                id: self.session_id,
+                status: self.status,
+                end_reason: self.end_reason,
+            })
+        } else {
+            Err(self.refusal())
+        }
+    }
 }
 
 const IMPERSONATION_ONLY: &str =
@@ -102,9 +148,11 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Caller, Ap
     resolve_token(state, bearer.token()).await
 }
 
-/// Resolves a presented token. Garbled, unknown, revoked or expired → 401
-/// `unauthorized`. A session whose time is up is ended here (lazily,
-/// audited) so every caller sees it as ended.
+/// Resolves a presented token. Garbled, unknown, or a sign-in token revoked
+/// or expired → 401 `unauthorized`. A session whose time is up is ended here
+/// (lazily, audited) so every caller sees it as ended. An impersonation
+/// token is live only while its session runs and the token row itself is
+/// neither revoked nor expired; otherwise it is a [`Caller::DeadImpersonation`].
 async fn resolve_token(state: &AppState, token: &str) -> Result<Caller, AppError> {
     let (selector, secret) = split_token(token).ok_or(AppError::Unauthorized)?;
     let found = state.store.token(selector).await?;
@@ -142,12 +190,30 @@ async fn resolve_token(state: &AppState, token: &str) -> Result<Caller, AppError
                     session = row;
                 }
             }
-            Ok(Caller::Impersonation {
-                token_id: token.id,
-                impersonator: account,
-                session,
-                target_org_id,
-            })
+            let expired = (now >= token.expires_at).then_some(token.expires_at);
+            let died_at = [session.ended_at, token.revoked_at, expired]
+                .into_iter()
+                .flatten()
+                .min();
+            match died_at {
+                None if !account.disabled => Ok(Caller::Impersonation {
+                    token_id: token.id,
+                    impersonator: account,
+                    session,
+                    target_org_id,
+                }),
+                _ => Ok(Caller::DeadImpersonation(DeadToken {
+                    session_id: session.id,
+                    status: if session.is_active() {
+                        SessionStatus::Active
+                    } else {
+                        SessionStatus::Ended
+                    },
+                    end_reason: session.end_reason,
+                    died_at: died_at.unwrap_or(now),
+                    impersonator_disabled: account.disabled,
+                })),
+            }
         }
         (TokenKind::Impersonation, None) => Err(AppError::Unauthorized),
     }
@@ -175,7 +241,9 @@ impl FromRequestParts<AppState> for Signed {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         match Caller::from_request_parts(parts, state).await? {
             Caller::Login(u) => Ok(Signed(u)),
-            Caller::Impersonation { .. } => Err(AppError::not_allowed(IMPERSONATION_ONLY)),
+            Caller::Impersonation { .. } | Caller::DeadImpersonation(_) => {
+                Err(AppError::not_allowed(IMPERSONATION_ONLY))
+            }
         }
     }
 }
@@ -223,23 +291,6 @@ impl FromRequestParts<AppState> for ViewScope {
             .get::<ViewScope>()
             .cloned()
             .ok_or_else(|| AppError::Internal("view handler reached without a ViewScope".into()))
-    }
-}
-
-/// The client's address, for throttling sign-ins. Taken from the socket, not
-/// from headers a client could set.
-pub struct ClientAddr(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        let addr = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ci| ci.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_string());
-        Ok(ClientAddr(addr))
     }
 }
 

@@ -3,9 +3,10 @@
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use viewas_api::{
-    validate_reason, EndReason, Note, ReasonCategory, Role, Session, SessionExport,
+    validate_reason, EndReason, EndSession, Note, ReasonCategory, Role, Session, SessionExport,
     StartedImpersonation,
 };
 
@@ -22,8 +23,10 @@ pub const NOTE_MAX_CHARS: usize = 4000;
 
 /// The start body with the category and reason optional text, so a missing,
 /// null or unknown one is a 422 `invalid_reason` (a rule of the form) rather
-/// than a 400.
+/// than a 400. Any other field (`scope` among them, until it is enforced) is
+/// a 422 `unknown_field`: a start never grants more than was asked.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct StartBody {
     user_id: i64,
     #[serde(default)]
@@ -43,9 +46,9 @@ impl FromRequestParts<AppState> for Starter {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         match Caller::from_request_parts(parts, state).await? {
-            Caller::Impersonation { .. } => Err(AppError::not_allowed(
-                "You cannot start a session from inside another session",
-            )),
+            Caller::Impersonation { .. } | Caller::DeadImpersonation(_) => Err(
+                AppError::not_allowed("You cannot start a session from inside another session"),
+            ),
             Caller::Login(u) if u.account.role == Role::User => {
                 Err(AppError::not_allowed(crate::rules::NOT_STAFF))
             }
@@ -130,31 +133,37 @@ enum Access {
     Reader,
 }
 
+/// One answer for someone else's session and for a session that does not
+/// exist, so ids cannot be probed.
+const NOT_YOURS: &str = "This is not your session";
+
 /// Impersonators may use either token (the impersonation token only for its
-/// own session); administrators may read any session.
+/// own session, while it lives); administrators may read any session. A
+/// caller who is neither learns only [`NOT_YOURS`], whether or not a
+/// session `raw_id` exists; only administrators are told 404.
 async fn access(
     state: &AppState,
     caller: &Caller,
-    id: i64,
+    raw_id: &str,
 ) -> Result<(Access, SessionRow), AppError> {
-    let row = state.store.read(move |c| session_by_id(c, id)).await?;
-    let denied = || AppError::not_allowed("This is not your session");
+    let denied = || AppError::not_allowed(NOT_YOURS);
+    let id = match caller {
+        Caller::Login(u) if u.account.role == Role::Admin => Some(parse_id(raw_id)?),
+        _ => parse_id(raw_id).ok(),
+    };
     match caller {
+        Caller::DeadImpersonation(dead) => Err(dead.refusal()),
         Caller::Impersonation {
             session,
             impersonator,
             ..
         } => {
-            // A disabled account holds no rights: its sign-in tokens already
-            // fail, and so does its impersonation token here (its session was
-            // ended by the revocation; view routes answer `session_ended`).
-            if impersonator.disabled {
-                return Err(AppError::Unauthorized);
-            }
-            if session.id != id {
+            if id != Some(session.id) {
                 return Err(denied());
             }
-            let row = row.ok_or(AppError::NotFound)?;
+            let id = session.id;
+            let row = state.store.read(move |c| session_by_id(c, id)).await?;
+            let row = row.ok_or_else(denied)?;
             Ok((
                 Access::Owner {
                     actor_id: impersonator.id,
@@ -163,31 +172,40 @@ async fn access(
             ))
         }
         Caller::Login(u) => {
-            let row = row.ok_or(AppError::NotFound)?;
-            if row.impersonator_id == u.account.id {
-                Ok((
+            let row = match id {
+                Some(id) => state.store.read(move |c| session_by_id(c, id)).await?,
+                None => None,
+            };
+            let admin = u.account.role == Role::Admin;
+            match row {
+                Some(row) if row.impersonator_id == u.account.id => Ok((
                     Access::Owner {
                         actor_id: u.account.id,
                     },
                     row,
-                ))
-            } else if u.account.role == Role::Admin {
-                Ok((Access::Reader, row))
-            } else {
-                Err(denied())
+                )),
+                Some(row) if admin => Ok((Access::Reader, row)),
+                None if admin => Err(AppError::NotFound),
+                _ => Err(denied()),
             }
         }
     }
 }
 
+/// The session with its people, reason and notes. A session's own token,
+/// once dead, learns only that it ended, for
+/// [`super::extractor::ENDED_GRACE_SECS`].
 pub(super) async fn show(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
-) -> Result<axum::Json<Session>, AppError> {
-    let id = parse_id(&id)?;
-    let (_, row) = access(&state, &caller, id).await?;
+    Path(raw_id): Path<String>,
+) -> Result<Response, AppError> {
     let now = state.now();
+    if let Caller::DeadImpersonation(dead) = &caller {
+        return Ok(axum::Json(dead.state_of(&raw_id, now)?).into_response());
+    }
+    let (_, row) = access(&state, &caller, &raw_id).await?;
+    let id = row.id;
     let session = if row.due(now).is_some() {
         state
             .store
@@ -203,56 +221,81 @@ pub(super) async fn show(
             .read(move |c| sessions::to_wire(c, &row, now))
             .await?
     };
-    Ok(axum::Json(session))
+    Ok(axum::Json(session).into_response())
 }
 
-/// Exit. Idempotent: ending an ended session answers it as it stands.
+/// Longest end reason, in characters.
+pub const END_REASON_MAX_CHARS: usize = 1000;
+
+/// Exit. Idempotent with the impersonator's sign-in: ending an ended
+/// session answers it as it stands. The session's own token ends it once;
+/// after that the token is dead (401 `session_ended`).
 pub(super) async fn end(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(raw_id): Path<String>,
+    // Read the body only after the caller is known to be allowed.
+    body: Result<Option<Json<EndSession>>, AppError>,
 ) -> Result<axum::Json<Session>, AppError> {
-    let id = parse_id(&id)?;
-    let (access, _) = access(&state, &caller, id).await?;
+    let (access, row) = access(&state, &caller, &raw_id).await?;
     let Access::Owner { actor_id } = access else {
         return Err(AppError::not_allowed(
             "Only the impersonator can end a session",
         ));
     };
-    let now = state.now();
+    let reason = body?
+        .and_then(|Json(b)| b.reason)
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > END_REASON_MAX_CHARS)
+    {
+        return Err(AppError::BadRequest(format!(
+            "An end reason has at most {END_REASON_MAX_CHARS} characters"
+        )));
+    }
+    let own_token = matches!(caller, Caller::Impersonation { .. });
+    let (id, now) = (row.id, state.now());
     let session = state
         .store
         .write(move |c| {
             // A session already past its time ends for that reason, not Exit.
-            sessions::settle(c, id, now)?;
-            sessions::end(c, id, now, now, EndReason::Exit, Some(actor_id))?;
+            let settled = sessions::settle(c, id, now)?;
+            // Checked again on the writer: another Exit or a revocation may
+            // have been committed since the token was resolved.
+            if own_token && !settled.is_some_and(|s| s.is_active()) {
+                return Ok(Err(AppError::SessionEnded));
+            }
+            sessions::end_with_reason(
+                c,
+                id,
+                now,
+                now,
+                EndReason::Exit,
+                Some(actor_id),
+                reason.as_deref(),
+            )?;
             let row = session_by_id(c, id)?
                 .ok_or_else(|| crate::store::DbError::Other("session vanished".into()))?;
-            sessions::to_wire(c, &row, now)
+            sessions::to_wire(c, &row, now).map(Ok)
         })
-        .await?;
+        .await??;
     Ok(axum::Json(session))
 }
 
 pub(super) async fn add_note(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(raw_id): Path<String>,
     // Read the body only after the caller is known to be allowed.
     body: Result<Json<viewas_api::NewNote>, AppError>,
 ) -> Result<(StatusCode, axum::Json<Note>), AppError> {
-    let id = parse_id(&id)?;
-    let (access, row) = access(&state, &caller, id).await?;
+    let (access, row) = access(&state, &caller, &raw_id).await?;
     let Access::Owner { actor_id } = access else {
         return Err(AppError::not_allowed("Only the impersonator can add notes"));
     };
     let Json(body) = body?;
-    // The impersonation token dies with its session; the impersonator's own
-    // sign-in may still annotate it afterwards (for the summary), while it
-    // is a staff sign-in (checked again on the writer below).
-    if matches!(caller, Caller::Impersonation { .. }) && !row.is_active() {
-        return Err(AppError::SessionEnded);
-    }
     let text = body.text.trim().to_string();
     if text.is_empty() {
         return Err(AppError::BadRequest("A note needs some text".into()));
@@ -268,6 +311,9 @@ pub(super) async fn add_note(
         .write(move |c| {
             // Checked again on the writer: an Exit, a revocation or a
             // disabling may have been committed since the checks above.
+            // The impersonation token dies with its session; the
+            // impersonator's own sign-in may still annotate it afterwards
+            // (for the summary), while it is a staff sign-in.
             match &caller {
                 Caller::Impersonation { .. } => {
                     if !sessions::settle(c, row.id, now)?.is_some_and(|s| s.is_active()) {
@@ -279,6 +325,7 @@ pub(super) async fn add_note(
                         return Ok(Err(refused));
                     }
                 }
+                Caller::DeadImpersonation(dead) => return Ok(Err(dead.refusal())),
             }
             sessions::add_note(c, &row, actor_id, &text, now).map(Ok)
         })
@@ -290,15 +337,15 @@ pub(super) async fn add_note(
 pub(super) async fn export(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(raw_id): Path<String>,
 ) -> Result<axum::Json<SessionExport>, AppError> {
-    let id = parse_id(&id)?;
     let Caller::Login(me) = &caller else {
         return Err(AppError::not_allowed(
             "Export the record from the console once the session is over",
         ));
     };
-    let (access, row) = access(&state, &caller, id).await?;
+    let (access, row) = access(&state, &caller, &raw_id).await?;
+    let id = row.id;
     // An administrator reading another's session needs to still be one.
     let roles: &'static [Role] = match access {
         Access::Owner { .. } => &[Role::Admin, Role::Partner],

@@ -49,6 +49,8 @@ pub struct Settings {
     pub partner_origins: Vec<String>,
     /// The built SPA.
     pub dist: PathBuf,
+    /// Peers whose `X-Forwarded-For` names the client (sign-in throttling).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for Settings {
@@ -58,6 +60,7 @@ impl Default for Settings {
             idle_timeout_secs: 10 * 60,
             partner_origins: Vec::new(),
             dist: PathBuf::from("dist"),
+            trusted_proxies: Vec::new(),
         }
     }
 }

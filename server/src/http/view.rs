@@ -13,12 +13,13 @@
 //! 401 and the answer is 401 `session_ended` instead of the page.
 
 use axum::extract::{Path, Request, State};
-use axum::http::Method;
+use axum::http::{Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
 use axum::{Json, Router};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use viewas_api::routes::is_view_path;
 use viewas_api::{
     match_view, AssignmentDetail, AssignmentSummary, RunDetail, RunStatus, RunsPage, ViewRouteId,
@@ -74,10 +75,8 @@ async fn gate(state: &AppState, mut req: Request, next: Next) -> Result<Response
             target_org_id,
             ..
         } => (impersonator, session, target_org_id),
+        Caller::DeadImpersonation(_) => return Err(AppError::SessionEnded),
     };
-    if !session.is_active() {
-        return Err(AppError::SessionEnded);
-    }
     let method = req.method().clone();
     let base = request_record(state, &req, impersonator.id, &session);
     if method != Method::GET {
@@ -113,26 +112,87 @@ pub(super) fn request_record(
     impersonator_id: i64,
     session: &SessionRow,
 ) -> ViewRecord {
+    let (path, detail) = audit_target(req.uri());
     ViewRecord {
         session_id: session.id,
         actor_id: impersonator_id,
         target_id: session.target_id,
         now: state.now(),
-        method: req.method().to_string(),
-        path: req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_default(),
+        method: bounded(req.method().as_str(), METHOD_MAX).to_string(),
+        path,
+        detail,
         status: 0,
     }
+}
+
+/// Longest path (with the query parameters kept) an audit row stores, in
+/// bytes. The trail is append-only: nobody may prune what a client bloats.
+pub const AUDIT_PATH_MAX: usize = 512;
+/// Longest method an audit row stores (extension methods are free text).
+const METHOD_MAX: usize = 32;
+
+/// What an audit row says of a request's target: its path with only the
+/// query parameters its route reads (view routes: the table's `query`),
+/// at most [`AUDIT_PATH_MAX`] bytes. When that is not the whole target, the
+/// row's detail holds the whole one's length and sha256, so a request
+/// logged elsewhere in full can still be matched to its row.
+fn audit_target(uri: &Uri) -> (String, Option<String>) {
+    let whole = uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or_else(|| uri.path());
+    let known = match_view(uri.path()).map_or(&[][..], |m| m.route.query);
+    let raw_pairs: Vec<&str> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .collect();
+    // Keys compared decoded (as the handler reads them), kept as sent.
+    let decoded = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let kept: Vec<&str> = if decoded.len() == raw_pairs.len() {
+        raw_pairs
+            .iter()
+            .zip(&decoded)
+            .filter(|(_, (k, _))| known.contains(&k.as_str()))
+            .map(|(raw, _)| *raw)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut stored = uri.path().to_string();
+    if !kept.is_empty() {
+        stored.push('?');
+        stored.push_str(&kept.join("&"));
+    }
+    let stored = bounded(&stored, AUDIT_PATH_MAX).to_string();
+    let detail = (stored != whole).then(|| {
+        serde_json::json!({
+            "uri_bytes": whole.len(),
+            "uri_sha256": hex::encode(Sha256::digest(whole.as_bytes())),
+        })
+        .to_string()
+    });
+    (stored, detail)
+}
+
+/// The longest prefix of `s` of at most `max` bytes, cut at a character.
+fn bounded(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 /// Commits `base`'s audit row (`kind` `view` or `blocked`) for an answer
 /// with `status`, before that answer is sent. The writer checks the session
 /// again in the row's transaction: if it ended since the gate (an Exit or a
 /// revocation committed meanwhile), the row records a 401 and this is
-/// `Err(SessionEnded)`, so nothing prepared is sent.
+/// `Err(SessionEnded)`, so nothing prepared is sent. Blocked attempts over
+/// the session's limit are `Err(TooManyBlocked)` (see `record_view`).
 pub(super) async fn commit_record(
     state: &AppState,
     base: &ViewRecord,
@@ -151,6 +211,7 @@ pub(super) async fn commit_record(
     {
         Recorded::AsAnswered => Ok(()),
         Recorded::SessionEnded => Err(AppError::SessionEnded),
+        Recorded::Throttled { retry_after } => Err(AppError::TooManyBlocked { retry_after }),
     }
 }
 
@@ -261,4 +322,43 @@ async fn workspace(
         .await?
         .map(Json)
         .ok_or(AppError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(uri: &str) -> (String, Option<String>) {
+        audit_target(&uri.parse::<Uri>().unwrap())
+    }
+
+    #[test]
+    fn the_trail_keeps_the_parameters_a_route_reads() {
+        assert_eq!(
+            target("/api/view/runs?status=failed&limit=5"),
+            ("/api/view/runs?status=failed&limit=5".to_string(), None)
+        );
+        assert_eq!(target("/api/view/workspace").1, None);
+        let (path, detail) = target("/api/view/runs?x=1&st%61tus=failed&&limit");
+        assert_eq!(path, "/api/view/runs?st%61tus=failed&limit");
+        assert!(detail.unwrap().contains("uri_sha256"));
+        // Routes that read no query, and paths outside the table, keep none.
+        assert_eq!(
+            target("/api/view/workspace?status=x").0,
+            "/api/view/workspace"
+        );
+        assert_eq!(target("/api/users?q=x").0, "/api/users");
+    }
+
+    #[test]
+    fn long_targets_are_cut_with_a_hash_of_the_whole() {
+        let long = format!("/api/view/{}", "é".repeat(600));
+        let (path, detail) = target(&format!("/api/view/{}", "a".repeat(2000)));
+        assert_eq!(path.len(), AUDIT_PATH_MAX);
+        let detail: serde_json::Value = serde_json::from_str(&detail.unwrap()).unwrap();
+        assert_eq!(detail["uri_bytes"], 2010);
+        assert_eq!(detail["uri_sha256"].as_str().unwrap().len(), 64);
+        assert!(bounded(&long, AUDIT_PATH_MAX).len() <= AUDIT_PATH_MAX);
+        assert_eq!(bounded("aé", 2), "a");
+    }
 }

@@ -91,7 +91,8 @@ pub async fn fallback(spa: Spa, req: Request) -> Response {
 
 /// The CSP of every response. Trunk boots the wasm with an inline module
 /// script, so its exact text is allowed by hash rather than by
-/// 'unsafe-inline'; frames are allowed only from ourselves and the
+/// 'unsafe-inline'; styles come only from the stylesheets (the SPA writes no
+/// style attributes); frames are allowed only from ourselves and the
 /// configured partner portals.
 pub fn content_security_policy(settings: &Settings) -> HeaderValue {
     let html = std::fs::read_to_string(settings.dist.join("index.html")).unwrap_or_default();
@@ -100,7 +101,7 @@ pub fn content_security_policy(settings: &Settings) -> HeaderValue {
     let mut ancestors = vec!["'self'".to_string()];
     ancestors.extend(settings.partner_origins.iter().cloned());
     let csp = format!(
-        "default-src 'self'; script-src {}; style-src 'self' 'unsafe-inline'; \
+        "default-src 'self'; script-src {}; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
          frame-ancestors {}",
         script_src.join(" "),
@@ -152,6 +153,14 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_inline_style_or_script_is_allowed() {
+        let csp = content_security_policy(&Settings::default());
+        let csp = csp.to_str().unwrap_or_default();
+        assert!(!csp.contains("'unsafe-inline'"), "{csp}");
+        assert!(csp.contains("style-src 'self';"), "{csp}");
+    }
 
     #[test]
     fn asset_paths_are_told_from_pages() {

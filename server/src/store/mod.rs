@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod blocked;
 pub mod migrate;
 pub mod rows;
 pub mod runs;

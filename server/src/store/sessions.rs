@@ -7,6 +7,7 @@ use viewas_api::{AccessHistoryItem, EndReason, Note, ReasonCategory, Session, Se
 
 use super::accounts::{self, TokenKind};
 use super::audit::{self, NewEvent};
+use super::blocked;
 use super::rows::{
     account_by_id, client_orgs, first_rows, session_by_id, session_from_row, Account, SessionRow,
     Word, ROW_CAP, SESSION_COLS,
@@ -149,6 +150,21 @@ pub fn end(
     reason: EndReason,
     actor_id: Option<i64>,
 ) -> DbResult<bool> {
+    end_with_reason(conn, id, now, ended_at, reason, actor_id, None)
+}
+
+/// [`end`], with the words the person ending it gave (in the audit row).
+/// The session's tokens are revoked in the same transaction, so the token
+/// row says what the session row says.
+pub fn end_with_reason(
+    conn: &Connection,
+    id: i64,
+    now: i64,
+    ended_at: i64,
+    reason: EndReason,
+    actor_id: Option<i64>,
+    words: Option<&str>,
+) -> DbResult<bool> {
     let Some(row) = session_by_id(conn, id)? else {
         return Ok(false);
     };
@@ -160,12 +176,19 @@ pub fn end(
          WHERE id = ?1 AND ended_at IS NULL",
     )?
     .execute(params![id, ended_at, reason.as_str()])?;
-    let detail = serde_json::json!({
+    conn.prepare_cached(
+        "UPDATE tokens SET revoked_at = ?2 WHERE session_id = ?1 AND revoked_at IS NULL",
+    )?
+    .execute(params![id, now])?;
+    let mut detail = serde_json::json!({
         "end_reason": reason.as_str(),
         "ended_at": rfc3339(ended_at),
         "pages_viewed": row.pages_viewed,
-    })
-    .to_string();
+    });
+    if let Some(words) = words {
+        detail["reason"] = words.into();
+    }
+    let detail = detail.to_string();
     audit::append(
         conn,
         &NewEvent {
@@ -239,7 +262,10 @@ pub struct ViewRecord {
     /// When the request arrived (the row's time, and the idle clock's reset).
     pub now: i64,
     pub method: String,
+    /// Bounded, with only the query parameters the route reads.
     pub path: String,
+    /// JSON: the whole target's length and hash when `path` is not all of it.
+    pub detail: Option<String>,
     /// The status the request would be answered with.
     pub status: i64,
 }
@@ -253,6 +279,9 @@ pub enum Recorded {
     /// let the request in: the row says 401, and the answer must be 401
     /// `session_ended`, without the data.
     SessionEnded,
+    /// A blocked attempt over the session's limit: answer 429. Only the
+    /// first one over it gets a row (the summary); the rest get none.
+    Throttled { retry_after: i64 },
 }
 
 /// The `view` (or `blocked`) audit row; a 2xx view also counts a page and
@@ -266,9 +295,26 @@ pub enum Recorded {
 /// `session_ended` row, and the caller must not send what it prepared.
 pub fn record_view(conn: &Connection, v: &ViewRecord, kind: &str, now: i64) -> DbResult<Recorded> {
     let counts = kind == "view" && (200..300).contains(&v.status);
+    let mut detail = v.detail.clone();
+    let (mut status_over, mut throttled) = (None, None);
+    if kind == "blocked" {
+        if let Some(over) = blocked::over_limit(conn, v.session_id, v.now)? {
+            let retry_after = over.retry_after;
+            if over.summarised {
+                return Ok(Recorded::Throttled { retry_after });
+            }
+            detail = Some(blocked::summary(v.detail.as_deref(), v.now + retry_after));
+            status_over = Some(429);
+            throttled = Some(Recorded::Throttled { retry_after });
+        }
+    }
     let (at, status, outcome) = if still_running(conn, v.session_id, now, counts.then_some(v.now))?
     {
-        (v.now, v.status, Recorded::AsAnswered)
+        (
+            v.now,
+            status_over.unwrap_or(v.status),
+            throttled.unwrap_or(Recorded::AsAnswered),
+        )
     } else {
         // Not running, or its time is up: `settle` ends it if it is due and
         // says how it stands (a session gone from the table counts as ended).
@@ -277,7 +323,11 @@ pub fn record_view(conn: &Connection, v: &ViewRecord, kind: &str, now: i64) -> D
             if counts {
                 count_page(conn, v.session_id, v.now)?;
             }
-            (v.now, v.status, Recorded::AsAnswered)
+            (
+                v.now,
+                status_over.unwrap_or(v.status),
+                throttled.unwrap_or(Recorded::AsAnswered),
+            )
         } else {
             (now.max(v.now), 401, Recorded::SessionEnded)
         }
@@ -293,7 +343,7 @@ pub fn record_view(conn: &Connection, v: &ViewRecord, kind: &str, now: i64) -> D
             method: Some(&v.method),
             path: Some(&v.path),
             status: Some(status),
-            detail: None,
+            detail: detail.as_deref(),
         },
     )?;
     Ok(outcome)
