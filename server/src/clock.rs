@@ -55,30 +55,6 @@ pub fn rfc3339(ts: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string())
 }
 
-/// The UTC day `day` (days since the epoch) as `YYYY-MM-DD`; the epoch's
-/// day outside years 0000-9999, as [`rfc3339`].
-pub fn day_string(day: i64) -> String {
-    let date = day
-        .checked_mul(86_400)
-        .and_then(|ts| OffsetDateTime::from_unix_timestamp(ts).ok())
-        .filter(|t| (0..=9999).contains(&t.year()))
-        .map(|t| t.date());
-    match date.and_then(|d| d.format(DAY).ok()) {
-        Some(s) => s,
-        None => "1970-01-01".to_string(),
-    }
-}
-
-/// [`day_string`] as its 10 ASCII bytes.
-pub fn day_bytes(day: i64) -> [u8; 10] {
-    let mut out = *b"1970-01-01";
-    let s = day_string(day);
-    if s.len() == out.len() {
-        out.copy_from_slice(s.as_bytes());
-    }
-    out
-}
-
 const DAY: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
 
 /// Parses RFC 3339 or a bare `YYYY-MM-DD` (midnight UTC).
@@ -103,8 +79,6 @@ mod tests {
         assert_eq!(parse_time("1970-01-01T00:01:00Z"), Some(60));
         assert_eq!(parse_time("1970-01-01T01:01:00+01:00"), Some(60));
         assert_eq!(parse_time("yesterday"), None);
-        assert_eq!(day_string(1), "1970-01-02");
-        assert_eq!(&day_bytes(1), b"1970-01-02");
     }
 
     #[test]
@@ -115,9 +89,6 @@ mod tests {
         assert_eq!(rfc3339(-62_167_219_201), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(i64::MIN), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(i64::MAX), "1970-01-01T00:00:00Z");
-        assert_eq!(day_string(i64::MAX), "1970-01-01");
-        assert_eq!(day_string(year10000 / 86_400), "1970-01-01");
-        assert_eq!(day_string(-719_528), "0000-01-01");
     }
 
     #[test]
